@@ -1,0 +1,34 @@
+//! layercake's linter: rules over the Dockerfile model, producing findings with fixes.
+#![deny(missing_docs)]
+
+mod finding;
+mod registry;
+mod rule;
+pub mod rules;
+mod settings;
+
+pub use finding::{Applicability, Category, Edit, FileReport, Finding, Fix, Severity};
+pub use registry::{RULES, rule_by_code, rule_by_name};
+pub use rule::{FindingSink, LintContext, Rule, RuleMeta};
+pub use settings::LintSettings;
+
+use layercake_model::{DockerfileModel, ModelOptions};
+
+/// Parses, models and lints one Dockerfile.
+pub fn lint_source(path: &str, source: &str, settings: &LintSettings) -> FileReport {
+    let dockerfile = layercake_syntax::parse(source);
+    let model = DockerfileModel::new(&dockerfile, source, &ModelOptions { target: settings.target.clone() });
+    let ctx = LintContext { path, source, dockerfile: &dockerfile, model: &model };
+    let mut findings = Vec::new();
+    for rule in RULES {
+        let meta = rule.meta();
+        if !settings.is_enabled(meta.code) {
+            continue;
+        }
+        let mut sink = FindingSink::new(meta, settings.severity_of(meta.code, meta.default_severity));
+        rule.check(&ctx, &mut sink);
+        findings.extend(sink.into_findings());
+    }
+    findings.sort_by(|a, b| (a.range.start, a.code).cmp(&(b.range.start, b.code)));
+    FileReport { path: path.to_string(), source: source.to_string(), findings }
+}

@@ -1,0 +1,74 @@
+//! The shape every rule has: metadata with its documentation, and a check.
+
+use crate::finding::{Category, Finding, Fix, Severity};
+use layercake_model::DockerfileModel;
+use layercake_syntax::{Dockerfile, TextRange};
+
+/// What a rule is: code, name, category, default severity and documentation.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable code, never reused (`LC` + three digits).
+    pub code: &'static str,
+    /// kebab-case name of the bad pattern it reports.
+    pub name: &'static str,
+    /// The category.
+    pub category: Category,
+    /// Severity unless configuration overrides it.
+    pub default_severity: Severity,
+    /// One line for `layercake rules`.
+    pub summary: &'static str,
+    /// Markdown with the sections `## What it does`, `## Why is this bad?`,
+    /// `## Example`, `## Use instead`, `## Fix safety` and `## Equivalents`.
+    /// `layercake explain` and `docs/rules/` are generated from it.
+    pub doc: &'static str,
+}
+
+/// What a rule can look at: the file, its syntax tree and its model.
+pub struct LintContext<'a> {
+    /// The path, for messages.
+    pub path: &'a str,
+    /// The file text.
+    pub source: &'a str,
+    /// The syntax tree.
+    pub dockerfile: &'a Dockerfile,
+    /// What the Dockerfile means: stages, graph, target, effective state.
+    pub model: &'a DockerfileModel,
+}
+
+/// Collects a rule's findings; fills in code, name, category and severity.
+pub struct FindingSink<'m> {
+    meta: &'m RuleMeta,
+    severity: Severity,
+    findings: Vec<Finding>,
+}
+
+impl<'m> FindingSink<'m> {
+    pub(crate) fn new(meta: &'m RuleMeta, severity: Severity) -> Self {
+        FindingSink { meta, severity, findings: Vec::new() }
+    }
+
+    /// Reports a finding at `range`.
+    pub fn report(&mut self, range: TextRange, message: impl Into<String>, fix: Option<Fix>) {
+        self.findings.push(Finding {
+            code: self.meta.code,
+            name: self.meta.name,
+            category: self.meta.category,
+            severity: self.severity,
+            message: message.into(),
+            range,
+            fix,
+        });
+    }
+
+    pub(crate) fn into_findings(self) -> Vec<Finding> {
+        self.findings
+    }
+}
+
+/// A check over one Dockerfile.
+pub trait Rule: Sync {
+    /// The rule's metadata and documentation.
+    fn meta(&self) -> &'static RuleMeta;
+    /// Reports what is wrong in `ctx`.
+    fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>);
+}

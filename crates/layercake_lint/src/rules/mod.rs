@@ -1,0 +1,3 @@
+//! One rule per file, named after the pattern it reports.
+
+pub mod parse_error;

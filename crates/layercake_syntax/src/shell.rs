@@ -1,0 +1,1 @@
+//! BuildKit's shell-word lexer: word splitting, quotes and `$VAR` expansion.
