@@ -44,7 +44,11 @@ pub struct FindingSink<'m> {
 
 impl<'m> FindingSink<'m> {
     pub(crate) fn new(meta: &'m RuleMeta, severity: Severity) -> Self {
-        FindingSink { meta, severity, findings: Vec::new() }
+        FindingSink {
+            meta,
+            severity,
+            findings: Vec::new(),
+        }
     }
 
     /// Reports a finding at `range`.

@@ -133,7 +133,10 @@ mod tests {
 
     #[test]
     fn parses_cache_mount() {
-        let m = Mount::parse("type=cache,target=/root/.npm,sharing=locked", TextRange::default());
+        let m = Mount::parse(
+            "type=cache,target=/root/.npm,sharing=locked",
+            TextRange::default(),
+        );
         assert_eq!(m.kind, MountType::Cache);
         assert_eq!(m.target.as_deref(), Some("/root/.npm"));
         assert_eq!(m.sharing.as_deref(), Some("locked"));
@@ -141,7 +144,10 @@ mod tests {
 
     #[test]
     fn defaults_to_bind_and_reads_quoted_fields() {
-        let m = Mount::parse("\"source=a,b\",target=/x,ro,from=build", TextRange::default());
+        let m = Mount::parse(
+            "\"source=a,b\",target=/x,ro,from=build",
+            TextRange::default(),
+        );
         assert_eq!(m.kind, MountType::Bind);
         assert_eq!(m.source.as_deref(), Some("a,b"));
         assert!(m.readonly);

@@ -15,7 +15,10 @@ impl TextRange {
     /// A range from `start` to `end` (byte offsets).
     pub fn new(start: usize, end: usize) -> Self {
         debug_assert!(start <= end);
-        TextRange { start: to_u32(start), end: to_u32(end) }
+        TextRange {
+            start: to_u32(start),
+            end: to_u32(end),
+        }
     }
 
     /// An empty range at `offset`.
@@ -45,7 +48,10 @@ impl TextRange {
 
     /// The smallest range covering both.
     pub fn cover(self, other: TextRange) -> TextRange {
-        TextRange { start: self.start.min(other.start), end: self.end.max(other.end) }
+        TextRange {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     /// Whether `offset` lies inside the range (end exclusive).
@@ -82,7 +88,13 @@ impl LineIndex {
     /// Indexes `source`; lines end at `\n` (a `\r` before it belongs to the line).
     pub fn new(source: &str) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(source.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
+        line_starts.extend(
+            source
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         LineIndex { line_starts }
     }
 
@@ -108,7 +120,11 @@ impl LineIndex {
     /// The text of 1-based `line`, without its line ending.
     pub fn line_text<'a>(&self, source: &'a str, line: usize) -> &'a str {
         let start = self.line_start(line).min(source.len());
-        let end = if line < self.line_starts.len() { self.line_starts[line] } else { source.len() };
+        let end = if line < self.line_starts.len() {
+            self.line_starts[line]
+        } else {
+            source.len()
+        };
         let text = source.get(start..end.max(start)).unwrap_or("");
         text.trim_end_matches('\n').trim_end_matches('\r')
     }
@@ -118,7 +134,10 @@ impl LineIndex {
         let offset = offset.min(source.len());
         let line = self.line_of(offset);
         let start = self.line_start(line);
-        let column = source.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
+        let column = source
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
         LineColumn { line, column }
     }
 
