@@ -17,18 +17,34 @@ use layercake_model::{DockerfileModel, ModelOptions};
 /// Parses, models and lints one Dockerfile.
 pub fn lint_source(path: &str, source: &str, settings: &LintSettings) -> FileReport {
     let dockerfile = layercake_syntax::parse(source);
-    let model = DockerfileModel::new(&dockerfile, source, &ModelOptions { target: settings.target.clone() });
-    let ctx = LintContext { path, source, dockerfile: &dockerfile, model: &model };
+    let model = DockerfileModel::new(
+        &dockerfile,
+        source,
+        &ModelOptions {
+            target: settings.target.clone(),
+        },
+    );
+    let ctx = LintContext {
+        path,
+        source,
+        dockerfile: &dockerfile,
+        model: &model,
+    };
     let mut findings = Vec::new();
     for rule in RULES {
         let meta = rule.meta();
         if !settings.is_enabled(meta.code) {
             continue;
         }
-        let mut sink = FindingSink::new(meta, settings.severity_of(meta.code, meta.default_severity));
+        let mut sink =
+            FindingSink::new(meta, settings.severity_of(meta.code, meta.default_severity));
         rule.check(&ctx, &mut sink);
         findings.extend(sink.into_findings());
     }
     findings.sort_by(|a, b| (a.range.start, a.code).cmp(&(b.range.start, b.code)));
-    FileReport { path: path.to_string(), source: source.to_string(), findings }
+    FileReport {
+        path: path.to_string(),
+        source: source.to_string(),
+        findings,
+    }
 }

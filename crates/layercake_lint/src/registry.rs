@@ -4,13 +4,14 @@ use crate::rule::Rule;
 use crate::rules;
 
 /// Every rule, in code order.
-pub static RULES: &[&dyn Rule] = &[
-    &rules::parse_error::ParseError,
-];
+pub static RULES: &[&dyn Rule] = &[&rules::parse_error::ParseError];
 
 /// The rule with `code` (e.g. `LC201`), case-insensitively.
 pub fn rule_by_code(code: &str) -> Option<&'static dyn Rule> {
-    RULES.iter().copied().find(|r| r.meta().code.eq_ignore_ascii_case(code))
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.meta().code.eq_ignore_ascii_case(code))
 }
 
 /// The rule named `name` (e.g. `broad-copy-before-install`).
