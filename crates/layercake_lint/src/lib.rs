@@ -1,16 +1,20 @@
 //! layercake's linter: rules over the Dockerfile model, producing findings with fixes.
 #![deny(missing_docs)]
 
+mod docs;
 mod finding;
 mod registry;
 mod rule;
 pub mod rules;
 mod settings;
+mod suppression;
 
+pub use docs::{DOC_SECTIONS, rule_doc_markdown, rules_index_markdown};
 pub use finding::{Applicability, Category, Edit, FileReport, Finding, Fix, Severity};
 pub use registry::{RULES, rule_by_code, rule_by_name};
 pub use rule::{FindingSink, LintContext, Rule, RuleMeta};
 pub use settings::LintSettings;
+pub use suppression::{Suppressions, UnknownSuppression, apply_suppressions};
 
 use layercake_model::{DockerfileModel, ModelOptions};
 
@@ -22,6 +26,7 @@ pub fn lint_source(path: &str, source: &str, settings: &LintSettings) -> FileRep
         source,
         &ModelOptions {
             target: settings.target.clone(),
+            ..ModelOptions::default()
         },
     );
     let ctx = LintContext {
@@ -41,6 +46,7 @@ pub fn lint_source(path: &str, source: &str, settings: &LintSettings) -> FileRep
         rule.check(&ctx, &mut sink);
         findings.extend(sink.into_findings());
     }
+    let (mut findings, _unknown) = apply_suppressions(&dockerfile, source, findings);
     findings.sort_by(|a, b| (a.range.start, a.code).cmp(&(b.range.start, b.code)));
     FileReport {
         path: path.to_string(),

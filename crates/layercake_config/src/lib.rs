@@ -1,0 +1,31 @@
+//! layercake's configuration: the `.layercake.yml` file, how it is found, and
+//! how it resolves, under the command line, into the settings for one Dockerfile.
+//!
+//! Precedence, strongest first: command-line flags ([`CliOverrides`]), then the
+//! `overrides` entries whose globs match the Dockerfile (later entries win), then
+//! the file's top level, then layercake's defaults. See `docs/configuration.md`.
+//!
+//! ```
+//! use layercake_config::{CliOverrides, Config};
+//! use std::path::Path;
+//!
+//! let config = Config::from_yaml(
+//!     Path::new("/repo/.layercake.yml"),
+//!     "fail-on: error\noverrides:\n  - paths: [\"legacy/**\"]\n    fail-on: none\n",
+//! )?;
+//! let settings = config.settings_for(Path::new("/repo/legacy/Dockerfile"), &CliOverrides::default());
+//! assert_eq!(settings.fail_on, layercake_config::FailOn::Never);
+//! # Ok::<(), layercake_config::ConfigError>(())
+//! ```
+#![deny(missing_docs)]
+
+mod config;
+mod discovery;
+mod error;
+mod schema;
+
+pub use config::{
+    CliOverrides, Config, FailOn, InvalidFailOn, ResolvedSettings, RuleLevel, load, resolve_rule,
+};
+pub use discovery::{CONFIG_FILE_NAMES, ConfigResolver, discover};
+pub use error::{ConfigError, ConfigLocation};
