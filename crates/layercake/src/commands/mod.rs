@@ -1,0 +1,18 @@
+//! One module per subcommand.
+
+mod explain;
+mod lint;
+mod parse;
+mod rules;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the chosen subcommand; returns the exit status.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Lint(args) => lint::run(&args),
+        Command::Rules(args) => rules::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Parse(args) => parse::run(&args),
+    }
+}
