@@ -1,22 +1,27 @@
 //! layercake's linter: rules over the Dockerfile model, producing findings with fixes.
 #![deny(missing_docs)]
 
+mod dependency_install;
 mod docs;
 mod finding;
+mod fix;
 mod registry;
 mod rule;
 pub mod rules;
 mod settings;
+mod shell_command;
 mod suppression;
 
 pub use docs::{DOC_SECTIONS, rule_doc_markdown, rules_index_markdown};
 pub use finding::{Applicability, Category, Edit, FileReport, Finding, Fix, Severity};
+pub use fix::apply_fixes;
 pub use registry::{RULES, rule_by_code, rule_by_name};
 pub use rule::{FindingSink, LintContext, Rule, RuleMeta};
 pub use settings::LintSettings;
 pub use suppression::{Suppressions, UnknownSuppression, apply_suppressions};
 
 use layercake_model::{DockerfileModel, ModelOptions};
+use layercake_syntax::LineIndex;
 
 /// Parses, models and lints one Dockerfile.
 pub fn lint_source(path: &str, source: &str, settings: &LintSettings) -> FileReport {
@@ -29,11 +34,13 @@ pub fn lint_source(path: &str, source: &str, settings: &LintSettings) -> FileRep
             ..ModelOptions::default()
         },
     );
+    let line_index = LineIndex::new(source);
     let ctx = LintContext {
         path,
         source,
         dockerfile: &dockerfile,
         model: &model,
+        line_index: &line_index,
     };
     let mut findings = Vec::new();
     for rule in RULES {

@@ -4,7 +4,13 @@ use crate::rule::Rule;
 use crate::rules;
 
 /// Every rule, in code order.
-pub static RULES: &[&dyn Rule] = &[&rules::parse_error::ParseError];
+pub static RULES: &[&dyn Rule] = &[
+    &rules::parse_error::ParseError,
+    &rules::copy_from_unknown_stage::CopyFromUnknownStage,
+    &rules::unused_stage::UnusedStage,
+    &rules::stage_outside_target::StageOutsideTarget,
+    &rules::broad_copy_before_install::BroadCopyBeforeInstall,
+];
 
 /// The rule with `code` (e.g. `LC201`), case-insensitively.
 pub fn rule_by_code(code: &str) -> Option<&'static dyn Rule> {

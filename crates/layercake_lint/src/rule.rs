@@ -2,7 +2,7 @@
 
 use crate::finding::{Category, Finding, Fix, Severity};
 use layercake_model::DockerfileModel;
-use layercake_syntax::{Dockerfile, TextRange};
+use layercake_syntax::{Dockerfile, LineIndex, TextRange};
 
 /// What a rule is: code, name, category, default severity and documentation.
 #[derive(Debug)]
@@ -33,6 +33,15 @@ pub struct LintContext<'a> {
     pub dockerfile: &'a Dockerfile,
     /// What the Dockerfile means: stages, graph, target, effective state.
     pub model: &'a DockerfileModel,
+    /// Line starts of `source`, for messages that name another line.
+    pub line_index: &'a LineIndex,
+}
+
+impl LintContext<'_> {
+    /// The 1-based line of a byte offset, for messages.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_index.line_of(offset)
+    }
 }
 
 /// Collects a rule's findings; fills in code, name, category and severity.

@@ -47,7 +47,11 @@ impl Rule for ParseError {
 
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         for error in &ctx.dockerfile.errors {
-            sink.report(error.range, error.message.clone(), None);
+            let mut message = error.message.clone();
+            if let Some(first) = message.get(..1) {
+                message.replace_range(..1, &first.to_uppercase());
+            }
+            sink.report(error.range, message, None);
         }
     }
 }

@@ -1,0 +1,275 @@
+//! Every rule against its fixture: cases that must fire and cases that must
+//! not, a snapshot of what it reports, and its fixes applied and re-linted.
+//! Meta-tests keep the house in order: every rule has a fixture with both
+//! kinds of case, documentation with every section, and messages that follow
+//! one convention; `docs/rules/` is what the rules generate.
+
+use layercake_lint::{
+    Applicability, DOC_SECTIONS, LintSettings, RULES, apply_fixes, lint_source, rule_doc_markdown,
+    rules_index_markdown,
+};
+use layercake_syntax::LineIndex;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+struct Case {
+    name: String,
+    fires: bool,
+    source: String,
+}
+
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A fixture holds cases, each starting with a line `#> fires: name` or `#> clean: name`.
+fn read_cases(path: &Path) -> Vec<Case> {
+    let text = std::fs::read_to_string(path).expect("read fixture");
+    let mut cases: Vec<Case> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if let Some(header) = line.strip_prefix("#> ") {
+            let (kind, name) = header
+                .trim()
+                .split_once(':')
+                .expect("`#> fires: name` or `#> clean: name`");
+            assert!(
+                kind == "fires" || kind == "clean",
+                "{}: unknown case kind {kind}",
+                path.display()
+            );
+            cases.push(Case {
+                name: name.trim().to_string(),
+                fires: kind == "fires",
+                source: String::new(),
+            });
+        } else if let Some(case) = cases.last_mut() {
+            case.source.push_str(line);
+        }
+    }
+    cases
+}
+
+fn fixture_path(code: &str) -> Option<PathBuf> {
+    std::fs::read_dir(fixtures_dir())
+        .expect("fixtures dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{code}-")))
+        })
+}
+
+#[test]
+fn every_rule_against_its_fixture() {
+    for rule in RULES {
+        let meta = rule.meta();
+        let path = fixture_path(meta.code)
+            .unwrap_or_else(|| panic!("{} has no fixture in tests/fixtures", meta.code));
+        let mut snapshot = String::new();
+        for case in read_cases(&path) {
+            let report = lint_source("Dockerfile", &case.source, &LintSettings::default());
+            let findings: Vec<_> = report
+                .findings
+                .iter()
+                .filter(|f| f.code == meta.code)
+                .collect();
+            if case.fires {
+                assert!(
+                    !findings.is_empty(),
+                    "{}: case `{}` should fire and does not",
+                    meta.code,
+                    case.name
+                );
+            } else {
+                assert!(
+                    findings.is_empty(),
+                    "{}: case `{}` should not fire: {:?}",
+                    meta.code,
+                    case.name,
+                    findings
+                );
+                continue;
+            }
+            let index = LineIndex::new(&case.source);
+            let _ = writeln!(snapshot, "── {} ──", case.name);
+            for finding in &findings {
+                let start = index.line_column(&case.source, finding.range.start());
+                let end = index.line_column(&case.source, finding.range.end());
+                let _ = writeln!(
+                    snapshot,
+                    "{}:{}-{}:{} {} {}",
+                    start.line,
+                    start.column,
+                    end.line,
+                    end.column,
+                    finding.severity,
+                    finding.message
+                );
+            }
+            let fixes: Vec<_> = findings
+                .iter()
+                .filter_map(|f| f.fix.as_ref())
+                .filter(|f| f.applicability != Applicability::DisplayOnly)
+                .collect();
+            if fixes.is_empty() {
+                continue;
+            }
+            let (fixed, applied) = apply_fixes(&case.source, fixes.iter().copied());
+            assert!(applied > 0);
+            let _ = writeln!(snapshot, "fixed ({applied}):\n{}", fixed.trim_end());
+            let was_ok = layercake_syntax::parse(&case.source).is_ok();
+            assert!(
+                !was_ok || layercake_syntax::parse(&fixed).is_ok(),
+                "{}: fix of `{}` does not parse",
+                meta.code,
+                case.name
+            );
+            let again = lint_source("Dockerfile", &fixed, &LintSettings::default());
+            assert!(
+                again.findings.iter().all(|f| f.code != meta.code),
+                "{}: fix of `{}` re-triggers the rule:\n{fixed}",
+                meta.code,
+                case.name
+            );
+        }
+        insta::assert_snapshot!(format!("{}-{}", meta.code, meta.name), snapshot);
+    }
+}
+
+#[test]
+fn every_fixture_has_cases_that_fire_and_cases_that_do_not() {
+    for rule in RULES {
+        let meta = rule.meta();
+        let path =
+            fixture_path(meta.code).unwrap_or_else(|| panic!("{} has no fixture", meta.code));
+        let cases = read_cases(&path);
+        assert!(
+            cases.iter().any(|c| c.fires),
+            "{}: no case that fires",
+            meta.code
+        );
+        assert!(
+            cases.iter().any(|c| !c.fires),
+            "{}: no case that must not fire",
+            meta.code
+        );
+    }
+}
+
+#[test]
+fn every_rule_is_documented_in_every_section() {
+    for rule in RULES {
+        let meta = rule.meta();
+        let mut at = 0;
+        for section in DOC_SECTIONS {
+            let found = meta.doc[at..].find(section);
+            assert!(
+                found.is_some(),
+                "{}: doc lacks `{section}` (or it is out of order)",
+                meta.code
+            );
+            at += found.unwrap_or(0) + section.len();
+        }
+        assert!(
+            !meta.summary.ends_with('.'),
+            "{}: summary ends with a period",
+            meta.code
+        );
+    }
+}
+
+#[test]
+fn codes_and_names_are_unique_and_well_formed() {
+    let mut codes: Vec<_> = RULES.iter().map(|r| r.meta().code).collect();
+    let mut names: Vec<_> = RULES.iter().map(|r| r.meta().name).collect();
+    assert!(
+        codes.windows(2).all(|w| w[0] < w[1]),
+        "RULES is in code order"
+    );
+    codes.dedup();
+    names.sort();
+    names.dedup();
+    assert_eq!(codes.len(), RULES.len());
+    assert_eq!(names.len(), RULES.len());
+    for rule in RULES {
+        let m = rule.meta();
+        assert!(
+            m.code.len() == 5
+                && m.code.starts_with("LC")
+                && m.code[2..].chars().all(|c| c.is_ascii_digit())
+        );
+        assert!(
+            m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{} is kebab-case",
+            m.name
+        );
+    }
+}
+
+/// Messages start with a capital letter or a backtick and do not end with a period.
+#[test]
+fn messages_follow_the_convention() {
+    for rule in RULES {
+        let meta = rule.meta();
+        let path = fixture_path(meta.code).expect("fixture");
+        for case in read_cases(&path) {
+            let report = lint_source("Dockerfile", &case.source, &LintSettings::default());
+            for f in report.findings.iter().filter(|f| f.code == meta.code) {
+                let first = f.message.chars().next().unwrap_or(' ');
+                assert!(
+                    first == '`' || first.is_uppercase(),
+                    "{}: message `{}` starts lower-case",
+                    meta.code,
+                    f.message
+                );
+                assert!(
+                    !f.message.ends_with('.'),
+                    "{}: message `{}` ends with a period",
+                    meta.code,
+                    f.message
+                );
+                if let Some(fix) = &f.fix {
+                    assert!(
+                        fix.description
+                            .chars()
+                            .next()
+                            .is_some_and(char::is_uppercase),
+                        "{}: fix description",
+                        meta.code
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `docs/rules/` is generated from the rules; `UPDATE_DOCS=1` rewrites it.
+#[test]
+fn rule_docs_are_current() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+    let mut pages: Vec<(String, String)> = RULES
+        .iter()
+        .map(|r| (format!("{}.md", r.meta().code), rule_doc_markdown(r.meta())))
+        .collect();
+    pages.push(("README.md".to_string(), rules_index_markdown()));
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::create_dir_all(&dir).expect("create docs/rules");
+        for (name, text) in &pages {
+            std::fs::write(dir.join(name), text).expect("write doc");
+        }
+    }
+    for (name, text) in &pages {
+        let current = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+        assert!(
+            &current == text,
+            "docs/rules/{name} is stale: run `UPDATE_DOCS=1 cargo test -p layercake_lint --test rules`"
+        );
+    }
+    let listed = std::fs::read_dir(&dir).expect("docs/rules").count();
+    assert_eq!(
+        listed,
+        pages.len(),
+        "docs/rules has pages for rules that no longer exist"
+    );
+}
