@@ -130,11 +130,9 @@ pub fn split_script(script: &str) -> Vec<SimpleCommand> {
                 }
             }
             '\\' => {
-                if let Some(next) = chars.next() {
-                    if next != '\n' {
-                        in_word = true;
-                        word.push(next);
-                    }
+                if let Some(next) = chars.next().filter(|&c| c != '\n') {
+                    in_word = true;
+                    word.push(next);
                 }
             }
             '#' if !in_word => {

@@ -1,0 +1,298 @@
+//! The `layercake` binary as a user runs it: outputs (snapshotted), exit
+//! codes, discovery, configuration errors, suppressions, a closed pipe.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn layercake(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_layercake"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run layercake")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn lint_examples_as_text() {
+    let out = layercake(&repo_root(), &["lint", "examples/"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out));
+}
+
+#[test]
+fn lint_examples_in_every_machine_format() {
+    for format in ["json", "sarif", "github", "markdown"] {
+        let out = layercake(
+            &repo_root(),
+            &[
+                "lint",
+                "--format",
+                format,
+                "examples/go-multi-stage",
+                "examples/node-single-stage",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        let text = stdout(&out).replace(env!("CARGO_PKG_VERSION"), "[version]");
+        insta::assert_snapshot!(format!("lint_examples_{format}"), text);
+    }
+}
+
+#[test]
+fn json_output_is_the_documented_contract() {
+    let out = layercake(&repo_root(), &["lint", "--format", "json", "examples/"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(json["version"], 1);
+    let findings = json["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty());
+    let keys = [
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "code",
+        "name",
+        "category",
+        "severity",
+        "message",
+        "fix",
+    ];
+    for finding in findings {
+        let object = finding.as_object().expect("object");
+        for key in keys {
+            assert!(object.contains_key(key), "missing {key}");
+        }
+        let category = finding["category"].as_str().expect("category");
+        assert!(["multi-stage", "cache", "size", "security", "correctness"].contains(&category));
+        assert!(
+            ["error", "warning", "info"].contains(&finding["severity"].as_str().expect("severity"))
+        );
+    }
+}
+
+#[test]
+fn exit_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "clean/Dockerfile",
+        "FROM alpine:3.20\nRUN true\n",
+    );
+    write(
+        dir.path(),
+        "info/Dockerfile",
+        "FROM alpine AS test\nRUN true\nFROM alpine\nRUN true\n",
+    );
+    write(
+        dir.path(),
+        "warn/Dockerfile",
+        "FROM node:22\nCOPY . .\nRUN npm ci\n",
+    );
+    let code = |args: &[&str]| layercake(dir.path(), args).status.code();
+    assert_eq!(code(&["lint", "clean"]), Some(0));
+    assert_eq!(
+        code(&["lint", "info"]),
+        Some(0),
+        "info does not fail by default"
+    );
+    assert_eq!(code(&["lint", "--fail-on", "info", "info"]), Some(1));
+    assert_eq!(code(&["lint", "warn"]), Some(1));
+    assert_eq!(code(&["lint", "--fail-on", "error", "warn"]), Some(0));
+    assert_eq!(code(&["lint", "--fail-on", "none", "warn"]), Some(0));
+    assert_eq!(code(&["lint", "--ignore", "LC201", "warn"]), Some(0));
+    assert_eq!(
+        code(&["lint", "--select", "broad-copy-before-install", "warn"]),
+        Some(1)
+    );
+    assert_eq!(code(&["lint", "missing-dir"]), Some(2));
+    assert_eq!(code(&["lint", "--select", "LC999", "warn"]), Some(2));
+    assert_eq!(code(&["lint", "--format", "xml", "warn"]), Some(2));
+    assert_eq!(code(&["explain", "LC999"]), Some(2));
+    assert_eq!(code(&["no-such-command"]), Some(2));
+}
+
+#[test]
+fn unreadable_path_is_named_and_the_rest_is_still_linted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "ok/Dockerfile",
+        "FROM node:22\nCOPY . .\nRUN npm ci\n",
+    );
+    let out = layercake(
+        dir.path(),
+        &["lint", "--format", "json", "ok", "nope/Dockerfile"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nope/Dockerfile"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_broken_file_does_not_stop_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "a/Dockerfile",
+        "FROM alpine\nRUN <<EOF\necho never terminated\n",
+    );
+    write(
+        dir.path(),
+        "b/Dockerfile",
+        "FROM node:22\nENV DEBUG\nCOPY . .\nRUN npm ci\n",
+    );
+    let out = layercake(dir.path(), &["lint", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&out));
+}
+
+#[test]
+fn discovery_finds_dockerfiles_and_respects_gitignore() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = "FROM scratch\nCOPY --from=nowhere /a /a\n";
+    for name in [
+        "Dockerfile",
+        "api.Dockerfile",
+        "Dockerfile.dev",
+        "Containerfile",
+        "svc/worker/Dockerfile",
+        "node_modules/pkg/Dockerfile",
+        ".hidden/Dockerfile",
+        "README.md",
+        "Dockerfile-old",
+    ] {
+        write(dir.path(), name, bad);
+    }
+    write(dir.path(), ".gitignore", "node_modules/\n");
+    let out = layercake(dir.path(), &["lint", "--format", "github"]);
+    let mut files: Vec<String> = stdout(&out)
+        .lines()
+        .filter_map(|l| l.split("file=").nth(1))
+        .filter_map(|rest| rest.split(',').next())
+        .map(str::to_string)
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "Containerfile",
+            "Dockerfile",
+            "Dockerfile.dev",
+            "api.Dockerfile",
+            "svc/worker/Dockerfile"
+        ]
+    );
+}
+
+#[test]
+fn config_file_is_found_and_its_errors_name_the_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "svc/Dockerfile",
+        "FROM node:22\nCOPY . .\nRUN npm ci\n",
+    );
+    write(dir.path(), ".layercake.yml", "rules:\n  LC201: off\n");
+    assert_eq!(
+        layercake(dir.path(), &["lint", "svc"]).status.code(),
+        Some(0),
+        "LC201 turned off by config"
+    );
+    write(
+        dir.path(),
+        ".layercake.yml",
+        "fail-on: warning\nrulez:\n  LC201: off\n",
+    );
+    let out = layercake(dir.path(), &["lint", "svc"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(".layercake.yml:2:1"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("rulez"), "{}", stderr(&out));
+}
+
+#[test]
+fn inline_suppressions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM node:22 AS app\n# layercake ignore=LC201\nCOPY . .\nRUN npm ci\nFROM alpine AS unused\n# layercake ignore-file=stage-outside-target\n",
+    );
+    let out = layercake(dir.path(), &["lint", "--fail-on", "info", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn rules_and_explain() {
+    let root = repo_root();
+    let rules = layercake(&root, &["rules"]);
+    assert_eq!(rules.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&rules));
+    let explain = layercake(&root, &["explain", "broad-copy-before-install"]);
+    assert_eq!(explain.status.code(), Some(0));
+    let page = std::fs::read_to_string(root.join("docs/rules/LC201.md")).expect("generated page");
+    assert_eq!(stdout(&explain), page, "explain prints the generated page");
+}
+
+#[test]
+fn parse_prints_ranges_flags_and_heredocs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "Dockerfile",
+        "# syntax=docker/dockerfile:1\nFROM --platform=$BUILDPLATFORM golang:1.22 AS build\nRUN --mount=type=cache,target=/root/.cache \\\n    go build <<EOF\nx\nEOF\nCOPY --link --from=build /a /b\n",
+    );
+    let out = layercake(dir.path(), &["parse", "Dockerfile"]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    insta::assert_json_snapshot!(json);
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..300 {
+        write(
+            dir.path(),
+            &format!("s{i}/Dockerfile"),
+            "FROM node:22\nCOPY . .\nRUN npm ci\nFROM alpine AS t\n",
+        );
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_layercake"))
+        .args(["lint", "."])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 16];
+    let mut pipe = child.stdout.take().expect("stdout");
+    pipe.read_exact(&mut first).expect("some output");
+    drop(pipe);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "exit quietly: {}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
