@@ -1,10 +1,13 @@
 //! layercake's linter: rules over the Dockerfile model, producing findings with fixes.
 #![deny(missing_docs)]
 
+mod base_image;
+mod build_context;
 mod dependency_install;
 mod docs;
 mod finding;
 mod fix;
+mod package_install;
 mod registry;
 mod rule;
 pub mod rules;
@@ -12,6 +15,7 @@ mod settings;
 mod shell_command;
 mod suppression;
 
+pub use build_context::BuildContextInfo;
 pub use docs::{DOC_SECTIONS, rule_doc_markdown, rules_index_markdown};
 pub use finding::{Applicability, Category, Edit, FileReport, Finding, Fix, Severity};
 pub use fix::apply_fixes;
@@ -25,6 +29,17 @@ use layercake_syntax::LineIndex;
 
 /// Parses, models and lints one Dockerfile.
 pub fn lint_source(path: &str, source: &str, settings: &LintSettings) -> FileReport {
+    lint_source_in_context(path, source, settings, None)
+}
+
+/// Parses, models and lints one Dockerfile, with what was seen of its build
+/// context (for the `.dockerignore` rules).
+pub fn lint_source_in_context(
+    path: &str,
+    source: &str,
+    settings: &LintSettings,
+    build_context: Option<&BuildContextInfo>,
+) -> FileReport {
     let dockerfile = layercake_syntax::parse(source);
     let model = DockerfileModel::new(
         &dockerfile,
@@ -41,6 +56,7 @@ pub fn lint_source(path: &str, source: &str, settings: &LintSettings) -> FileRep
         dockerfile: &dockerfile,
         model: &model,
         line_index: &line_index,
+        build_context,
     };
     let mut findings = Vec::new();
     for rule in RULES {

@@ -1,5 +1,6 @@
 //! The shape every rule has: metadata with its documentation, and a check.
 
+use crate::build_context::BuildContextInfo;
 use crate::finding::{Category, Finding, Fix, Severity};
 use layercake_model::DockerfileModel;
 use layercake_syntax::{Dockerfile, LineIndex, TextRange};
@@ -35,6 +36,8 @@ pub struct LintContext<'a> {
     pub model: &'a DockerfileModel,
     /// Line starts of `source`, for messages that name another line.
     pub line_index: &'a LineIndex,
+    /// What the CLI saw of the build context; `None` when linting text alone.
+    pub build_context: Option<&'a BuildContextInfo>,
 }
 
 impl LintContext<'_> {
