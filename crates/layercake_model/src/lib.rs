@@ -8,7 +8,9 @@
 
 mod image_ref;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use imbl::OrdMap;
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ops::Range;
 
 use layercake_syntax::{Args, Command, Dockerfile, Instruction, Keyword, TextRange, Word};
@@ -47,7 +49,7 @@ pub struct DockerfileModel {
     pub edges: Vec<StageEdge>,
     /// The global ARGs (declared before the first FROM) with their values after
     /// build-arg overrides; `None` when declared without a default and not given.
-    pub global_args: BTreeMap<String, Option<String>>,
+    pub global_args: OrdMap<String, Option<String>>,
     /// The state in effect at each instruction, indexed like
     /// `Dockerfile::instructions`.
     pub instructions: Vec<InstructionState>,
@@ -60,6 +62,18 @@ pub struct DockerfileModel {
     pub escape: char,
     #[serde(skip)]
     platform: Platform,
+    /// Indexes of `edges` held by each stage.
+    #[serde(skip)]
+    edges_by_stage: Vec<Vec<usize>>,
+    /// Indexes of `edges` that name each stage, from other stages.
+    #[serde(skip)]
+    edges_to_stage: Vec<Vec<usize>>,
+    /// Lower-cased stage name → the first stage with it.
+    #[serde(skip)]
+    stage_by_name: HashMap<String, usize>,
+    /// For each stage, the stage at the root of its `FROM <stage>` chain.
+    #[serde(skip)]
+    root_of_stage: Vec<usize>,
 }
 
 /// One build stage: a FROM and the instructions up to the next FROM.
@@ -233,12 +247,14 @@ pub struct InstructionState {
     /// The shell for shell-form commands.
     pub shell: Vec<String>,
     /// ENV variables with expanded values, inherited through `FROM <stage>`.
-    pub env: BTreeMap<String, String>,
+    /// A persistent map: every instruction has its own state, and cloning one
+    /// is O(1), so a file with many ENV lines stays linear.
+    pub env: OrdMap<String, String>,
     /// ARGs in scope with their values; `None` when declared without a value.
-    /// In a stage these are only the ARGs declared in that stage (a global ARG
-    /// must be re-declared with `ARG NAME` to be visible); before the first
-    /// FROM, the global ARGs declared so far.
-    pub args: BTreeMap<String, Option<String>>,
+    /// In a stage these are the ARGs declared in that stage and in the stages
+    /// it is built FROM (a global ARG must be re-declared with `ARG NAME` to
+    /// be visible); before the first FROM, the global ARGs declared so far.
+    pub args: OrdMap<String, Option<String>>,
 }
 
 impl InstructionState {
@@ -248,8 +264,8 @@ impl InstructionState {
             user: None,
             workdir: "/".to_string(),
             shell: DEFAULT_SHELL.iter().map(|s| s.to_string()).collect(),
-            env: BTreeMap::new(),
-            args: BTreeMap::new(),
+            env: OrdMap::new(),
+            args: OrdMap::new(),
         }
     }
 
@@ -294,19 +310,35 @@ impl DockerfileModel {
 
     /// The first stage with this name (any case).
     pub fn stage_by_name(&self, name: &str) -> Option<&Stage> {
-        self.stages.iter().find(|s| s.is_named(name))
+        let index = self.stage_by_name.get(&name.to_lowercase())?;
+        self.stages.get(*index)
+    }
+
+    /// The stage at the root of `stage`'s `FROM <stage>` chain: the one built
+    /// FROM an image (the stage itself when it is). Its `base` is the image
+    /// the stage's filesystem starts from.
+    pub fn root_stage(&self, stage: usize) -> Option<&Stage> {
+        self.stages.get(*self.root_of_stage.get(stage)?)
     }
 
     /// The references held by a stage (its FROM, COPY --from, RUN --mount from=).
     pub fn edges_from(&self, stage: usize) -> impl Iterator<Item = &StageEdge> {
-        self.edges.iter().filter(move |e| e.stage == stage)
+        self.edge_list(self.edges_by_stage.get(stage))
     }
 
     /// The references to a stage from other stages.
     pub fn edges_to(&self, stage: usize) -> impl Iterator<Item = &StageEdge> {
-        self.edges
-            .iter()
-            .filter(move |e| e.target.stage() == Some(stage) && e.stage != stage)
+        self.edge_list(self.edges_to_stage.get(stage))
+    }
+
+    fn edge_list<'m>(
+        &'m self,
+        indexes: Option<&'m Vec<usize>>,
+    ) -> impl Iterator<Item = &'m StageEdge> {
+        indexes
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.edges.get(i))
     }
 
     /// Expands a word as BuildKit would at this instruction: with the global
@@ -334,6 +366,12 @@ impl DockerfileModel {
         }
     }
 }
+
+/// Longest expanded value the model stores (longer ones are kept as written).
+const MAX_EXPANDED_VALUE: usize = 4096;
+
+/// Total bytes of expanded values one model may store.
+const EXPANSION_BUDGET: usize = 16 << 20;
 
 /// BuildKit's automatic platform ARGs, all derived from one platform.
 #[derive(Clone, Debug)]
@@ -384,7 +422,7 @@ impl Platform {
 fn global_expand(
     text: &str,
     escape: char,
-    args: &BTreeMap<String, Option<String>>,
+    args: &OrdMap<String, Option<String>>,
     platform: &Platform,
 ) -> Result<ExpandedWord, ShellError> {
     let lookup = |name: &str| match args.get(name) {
@@ -451,6 +489,10 @@ struct Builder<'a> {
     model: DockerfileModel,
     /// Lower-cased names of all stages (a COPY --from may name a later one).
     stage_names: Vec<Option<String>>,
+    /// Lower-cased name → first stage with it, over all stages.
+    first_stage_named: HashMap<String, usize>,
+    /// Bytes of expanded values the model may still store (see `bounded`).
+    expansion_budget: Cell<usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -460,7 +502,7 @@ impl<'a> Builder<'a> {
             .as_deref()
             .map(Platform::parse)
             .unwrap_or_default();
-        let stage_names = dockerfile
+        let stage_names: Vec<Option<String>> = dockerfile
             .instructions
             .iter()
             .filter_map(|i| match (&i.keyword, &i.args) {
@@ -471,7 +513,15 @@ impl<'a> Builder<'a> {
                 _ => None,
             })
             .collect();
+        let mut first_stage_named = HashMap::new();
+        for (index, name) in stage_names.iter().enumerate() {
+            if let Some(name) = name {
+                first_stage_named.entry(name.clone()).or_insert(index);
+            }
+        }
         Builder {
+            first_stage_named,
+            expansion_budget: Cell::new(EXPANSION_BUDGET),
             dockerfile,
             options,
             model: DockerfileModel {
@@ -511,6 +561,7 @@ impl<'a> Builder<'a> {
             self.add_stage(stage_index, from..end);
         }
 
+        self.index_edges();
         self.choose_target();
         self.mark_reachable();
         self.model
@@ -556,10 +607,11 @@ impl<'a> Builder<'a> {
             ),
         };
         let base_name = self.global_value(&image_word.text, image_word.range);
-        let earlier = self.model.stages[..index]
-            .iter()
-            .find(|s| s.is_named(&base_name.value))
-            .map(|s| s.index);
+        let earlier = self
+            .first_stage_named
+            .get(&base_name.value.to_lowercase())
+            .copied()
+            .filter(|&i| i < index);
         let base = match earlier {
             Some(parent) => StageBase::Stage { index: parent },
             None => {
@@ -605,8 +657,9 @@ impl<'a> Builder<'a> {
             .map(|f| self.global_value(f.value.as_deref().unwrap_or(""), f.range));
 
         let mut state = match base.stage().and_then(|p| self.model.stages.get(p)) {
+            // BuildKit's `dispatchState.init` carries the parent stage's
+            // build args (and ENV, USER, WORKDIR) into a stage built FROM it.
             Some(parent) => InstructionState {
-                args: BTreeMap::new(),
                 stage: Some(index),
                 ..parent.final_state.clone()
             },
@@ -722,12 +775,7 @@ impl<'a> Builder<'a> {
         if name.is_empty() {
             return StageRef::Invalid;
         }
-        let lower = name.to_lowercase();
-        if let Some(found) = self
-            .stage_names
-            .iter()
-            .position(|n| n.as_deref() == Some(lower.as_str()))
-        {
+        if let Some(&found) = self.first_stage_named.get(&name.to_lowercase()) {
             return if found < current {
                 StageRef::Stage(found)
             } else {
@@ -748,9 +796,10 @@ impl<'a> Builder<'a> {
     fn apply(&self, mut state: InstructionState, instruction: &Instruction) -> InstructionState {
         let escape = self.model.escape;
         let expand = |state: &InstructionState, text: &str| {
-            expand_or_keep(stage_expand(text, escape, state), text)
+            let value = expand_or_keep(stage_expand(text, escape, state), text)
                 .0
-                .value
+                .value;
+            self.bounded(value, text)
         };
         match (&instruction.keyword, &instruction.args) {
             (Keyword::Arg, Args::KeyValues(pairs)) => {
@@ -800,13 +849,26 @@ impl<'a> Builder<'a> {
         state
     }
 
+    /// Keeps what the model stores linear in the input: an expanded value
+    /// longer than `MAX_EXPANDED_VALUE`, or one past the overall budget, is
+    /// stored as written instead (`ENV PATH=/x:$PATH` repeated 100,000 times
+    /// would otherwise hold gigabytes of ever-longer copies).
+    fn bounded(&self, value: String, written: &str) -> String {
+        let left = self.expansion_budget.get();
+        if value.len() > MAX_EXPANDED_VALUE || value.len() > left {
+            return written.to_string();
+        }
+        self.expansion_budget.set(left - value.len());
+        value
+    }
+
     fn choose_target(&mut self) {
         let stages = &self.model.stages;
         let last = stages.len().checked_sub(1);
         let (target, error) = match &self.options.target {
             None => (last, None),
-            Some(name) => match stages.iter().find(|s| s.is_named(name)) {
-                Some(stage) => (Some(stage.index), None),
+            Some(name) => match self.first_stage_named.get(&name.to_lowercase()) {
+                Some(&index) => (Some(index), None),
                 None => (
                     last,
                     Some(format!("target stage {name:?} could not be found")),
@@ -817,6 +879,40 @@ impl<'a> Builder<'a> {
         self.model.target_error = error;
     }
 
+    fn index_edges(&mut self) {
+        let count = self.model.stages.len();
+        let mut by_stage = vec![Vec::new(); count];
+        let mut to_stage = vec![Vec::new(); count];
+        for (i, edge) in self.model.edges.iter().enumerate() {
+            if let Some(list) = by_stage.get_mut(edge.stage) {
+                list.push(i);
+            }
+            if let Some(target) = edge.target.stage().filter(|&t| t != edge.stage)
+                && let Some(list) = to_stage.get_mut(target)
+            {
+                list.push(i);
+            }
+        }
+        self.model.edges_by_stage = by_stage;
+        // A stage's parent is always an earlier stage, so one pass suffices.
+        let mut roots: Vec<usize> = Vec::with_capacity(count);
+        for stage in &self.model.stages {
+            let root = match stage.base.stage() {
+                Some(parent) => roots.get(parent).copied().unwrap_or(stage.index),
+                None => stage.index,
+            };
+            roots.push(root);
+        }
+        self.model.root_of_stage = roots;
+        self.model.edges_to_stage = to_stage;
+        self.model.stage_by_name = self
+            .first_stage_named
+            .iter()
+            .filter(|&(_, &i)| i < count)
+            .map(|(name, &i)| (name.clone(), i))
+            .collect();
+    }
+
     fn mark_reachable(&mut self) {
         let Some(target) = self.model.target else {
             return;
@@ -824,7 +920,7 @@ impl<'a> Builder<'a> {
         let mut seen = BTreeSet::from([target]);
         let mut queue = VecDeque::from([target]);
         while let Some(stage) = queue.pop_front() {
-            for edge in self.model.edges.iter().filter(|e| e.stage == stage) {
+            for edge in self.model.edges_from(stage) {
                 if let Some(next) = edge.target.stage()
                     && seen.insert(next)
                 {

@@ -153,7 +153,9 @@ fn env_is_expanded_and_wins_over_arg() {
 }
 
 #[test]
-fn from_stage_inherits_user_workdir_env_and_shell_but_not_args() {
+/// BuildKit's `dispatchState.init` (dockerfile2llb/convert.go) carries the
+/// parent stage's build args too.
+fn from_stage_inherits_user_workdir_env_shell_and_args() {
     let m = model(
         "FROM alpine AS base\nARG X=1\nENV PATH=/opt/bin\nUSER app\nWORKDIR /srv\nSHELL [\"/bin/bash\", \"-c\"]\n\
          FROM base AS child\nWORKDIR data\nRUN true\nFROM alpine\nRUN true\n",
@@ -164,7 +166,8 @@ fn from_stage_inherits_user_workdir_env_and_shell_but_not_args() {
     assert_eq!(child.workdir, "/srv/data");
     assert_eq!(child.env.get("PATH").map(String::as_str), Some("/opt/bin"));
     assert_eq!(child.shell, vec!["/bin/bash".to_string(), "-c".to_string()]);
-    assert!(child.args.is_empty());
+    assert_eq!(child.args.get("X"), Some(&Some("1".to_string())));
+    assert_eq!(m.expand_at(8, "$X").expect("expands").value, "1");
 
     let fresh = &m.instructions[10];
     assert_eq!(fresh.user, None);
