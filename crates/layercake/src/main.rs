@@ -1,5 +1,6 @@
 //! The `layercake` command line: `lint`, `rules`, `explain`, `parse`.
 
+mod build_context;
 mod cli;
 mod commands;
 mod discover;

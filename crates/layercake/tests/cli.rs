@@ -18,6 +18,19 @@ fn layercake(dir: &Path, args: &[&str]) -> Output {
         .expect("run layercake")
 }
 
+/// A Dockerfile whose only warning is LC201 (infos aside).
+const ONE_WARNING: &str = "FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\n";
+
+fn codes(output: &Output) -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -97,18 +110,14 @@ fn exit_codes() {
     write(
         dir.path(),
         "clean/Dockerfile",
-        "FROM alpine:3.20\nRUN true\n",
+        "FROM alpine:3.20\nRUN true\nUSER 10001\n",
     );
     write(
         dir.path(),
         "info/Dockerfile",
-        "FROM alpine AS test\nRUN true\nFROM alpine\nRUN true\n",
+        "FROM alpine:3.20 AS test\nRUN true\nFROM alpine:3.20\nUSER 10001\n",
     );
-    write(
-        dir.path(),
-        "warn/Dockerfile",
-        "FROM node:22\nCOPY . .\nRUN npm ci\n",
-    );
+    write(dir.path(), "warn/Dockerfile", ONE_WARNING);
     let code = |args: &[&str]| layercake(dir.path(), args).status.code();
     assert_eq!(code(&["lint", "clean"]), Some(0));
     assert_eq!(
@@ -207,10 +216,11 @@ fn discovery_finds_dockerfiles_and_respects_gitignore() {
 #[test]
 fn config_file_is_found_and_its_errors_name_the_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(
-        dir.path(),
-        "svc/Dockerfile",
-        "FROM node:22\nCOPY . .\nRUN npm ci\n",
+    write(dir.path(), "svc/Dockerfile", ONE_WARNING);
+    assert_eq!(
+        layercake(dir.path(), &["lint", "svc"]).status.code(),
+        Some(1),
+        "LC201 fires without config"
     );
     write(dir.path(), ".layercake.yml", "rules:\n  LC201: off\n");
     assert_eq!(
@@ -236,13 +246,30 @@ fn config_file_is_found_and_its_errors_name_the_line() {
 #[test]
 fn inline_suppressions() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(
-        dir.path(),
-        "Dockerfile",
-        "FROM node:22 AS app\n# layercake ignore=LC201\nCOPY . .\nRUN npm ci\nFROM alpine AS unused\n# layercake ignore-file=stage-outside-target\n",
+    let file = "FROM node:22-slim AS app\nWORKDIR /app\nCOPY . .\nRUN npm ci\nFROM alpine:3.20 AS unused\nUSER 10001\n";
+    write(dir.path(), "Dockerfile", file);
+    let before = codes(&layercake(dir.path(), &["lint", "--format", "json", "."]));
+    assert!(
+        before.contains(&"LC201".to_string()) && before.contains(&"LC103".to_string()),
+        "{before:?}"
     );
-    let out = layercake(dir.path(), &["lint", "--fail-on", "info", "."]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let suppressed = file
+        .replace("COPY . .", "# layercake ignore=LC201\nCOPY . .")
+        .replace(
+            "USER 10001",
+            "USER 10001\n# layercake ignore-file=stage-outside-target",
+        );
+    write(dir.path(), "Dockerfile", &suppressed);
+    let after = codes(&layercake(dir.path(), &["lint", "--format", "json", "."]));
+    assert!(
+        !after.contains(&"LC201".to_string()) && !after.contains(&"LC103".to_string()),
+        "{after:?}"
+    );
+    assert_eq!(
+        after.len(),
+        before.len() - 2,
+        "only the two suppressed findings went: {after:?}"
+    );
 }
 
 #[test]

@@ -85,11 +85,17 @@ pub fn image_facts(image: &ImageRef) -> ImageFacts {
     {
         facts.family = ImageFamily::Dotnet;
         facts.is_toolchain = repository.contains("sdk");
+        // Chiseled and distroless .NET images set `USER app` (uid 1654).
+        facts.runs_as_non_root = tag.contains("chiseled") || tag.contains("distroless");
         facts.slimmer = facts
             .is_toolchain
             .then(|| format!("mcr.microsoft.com/dotnet/aspnet:{tag}"));
         return facts;
     }
+    // Images documented to set a non-root USER themselves.
+    facts.runs_as_non_root = name.ends_with("-unprivileged")
+        || repository.starts_with("bitnami/") && name != "minideb"
+        || repository == "jenkins/jenkins";
     match name {
         "node" => {
             facts.family = ImageFamily::Node;
@@ -100,7 +106,9 @@ pub fn image_facts(image: &ImageRef) -> ImageFacts {
         "python" => {
             facts.family = ImageFamily::Python;
             facts.is_full_variant = !slim_tag;
-            facts.slimmer = facts.is_full_variant.then(|| variant("-slim")).flatten();
+            facts.slimmer = facts
+                .is_full_variant
+                .then(|| slim_before_codename(repository, tag));
         }
         "golang" => {
             facts.family = ImageFamily::Go;
@@ -135,7 +143,9 @@ pub fn image_facts(image: &ImageRef) -> ImageFacts {
                 ImageFamily::Php
             };
             facts.is_full_variant = !slim_tag && !tag.contains("fpm-alpine") && name == "ruby";
-            facts.slimmer = facts.is_full_variant.then(|| variant("-slim")).flatten();
+            facts.slimmer = facts
+                .is_full_variant
+                .then(|| slim_before_codename(repository, tag));
         }
         "debian" | "ubuntu" | "alpine" | "fedora" | "centos" | "rockylinux" | "almalinux"
         | "amazonlinux" | "busybox" => {
@@ -155,6 +165,18 @@ pub fn image_facts(image: &ImageRef) -> ImageFacts {
     facts
 }
 
+/// The `-slim` tag of the python and ruby images, which put `slim` before
+/// the Debian codename (`3.12-slim-bookworm`, not `3.12-bookworm-slim`).
+fn slim_before_codename(repository: &str, tag: &str) -> String {
+    const CODENAMES: &[&str] = &["-bookworm", "-bullseye", "-buster", "-trixie"];
+    let tag = match CODENAMES.iter().find(|c| tag.ends_with(*c)) {
+        Some(codename) => format!("{}-slim{codename}", &tag[..tag.len() - codename.len()]),
+        None if tag == "latest" => "slim".to_string(),
+        None => format!("{tag}-slim"),
+    };
+    format!("{repository}:{tag}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +192,11 @@ mod tests {
         assert_eq!(node.slimmer.as_deref(), Some("node:22-slim"));
         assert!(!facts("node:22-slim").is_full_variant);
         assert_eq!(facts("python").slimmer.as_deref(), Some("python:slim"));
+        assert_eq!(
+            facts("python:3.12-bookworm").slimmer.as_deref(),
+            Some("python:3.12-slim-bookworm")
+        );
+        assert_eq!(facts("ruby:3.3").slimmer.as_deref(), Some("ruby:3.3-slim"));
         assert!(facts("golang:1.22-alpine").is_toolchain);
         assert_eq!(
             facts("eclipse-temurin:21-jdk").slimmer.as_deref(),
@@ -184,5 +211,10 @@ mod tests {
         assert!(facts("gcr.io/distroless/static-debian12:nonroot").runs_as_non_root);
         assert!(!facts("gcr.io/distroless/static-debian12").runs_as_non_root);
         assert!(facts("cgr.dev/chainguard/node").runs_as_non_root);
+        assert!(facts("nginxinc/nginx-unprivileged:1.27").runs_as_non_root);
+        assert!(facts("mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled").runs_as_non_root);
+        assert!(!facts("mcr.microsoft.com/dotnet/aspnet:8.0").runs_as_non_root);
+        assert!(!facts("bitnami/minideb:bookworm").runs_as_non_root);
+        assert!(!facts("node:22").runs_as_non_root);
     }
 }

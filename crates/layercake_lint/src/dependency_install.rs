@@ -96,6 +96,13 @@ pub fn dependency_install(command: &SimpleCommand) -> Option<Ecosystem> {
             _ => None,
         },
         "yarn" => match sub {
+            // `yarn --version` / `yarn --help` have no subcommand either.
+            None if ["--version", "-v", "--help", "-h"]
+                .iter()
+                .any(|f| command.has_flag(f)) =>
+            {
+                None
+            }
             None | Some("install") => Some(YARN),
             _ => None,
         },
@@ -217,5 +224,7 @@ mod tests {
         assert_eq!(eco("pip install ."), None);
         assert_eq!(eco("pip install flask"), None);
         assert_eq!(eco("npm run build"), None);
+        assert_eq!(eco("yarn --version"), None);
+        assert_eq!(eco("yarn --frozen-lockfile"), Some("yarn"));
     }
 }

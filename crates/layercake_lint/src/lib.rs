@@ -3,7 +3,9 @@
 
 mod base_image;
 mod build_context;
+mod build_step;
 mod dependency_install;
+mod dockerignore;
 mod docs;
 mod finding;
 mod fix;
@@ -13,6 +15,7 @@ mod rule;
 pub mod rules;
 mod settings;
 mod shell_command;
+mod shipped_stages;
 mod suppression;
 
 pub use build_context::BuildContextInfo;

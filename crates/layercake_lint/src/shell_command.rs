@@ -97,7 +97,7 @@ pub fn split_script(script: &str) -> Vec<SimpleCommand> {
     let finish_command = |words: &mut Vec<String>, commands: &mut Vec<SimpleCommand>| {
         let start = words
             .iter()
-            .position(|w| !is_assignment(w))
+            .position(|w| !is_assignment(w) && !is_leading_keyword(w))
             .unwrap_or(words.len());
         let rest: Vec<String> = words.drain(..).skip(start).collect();
         if !rest.is_empty() {
@@ -160,6 +160,221 @@ pub fn split_script(script: &str) -> Vec<SimpleCommand> {
     commands
 }
 
+/// The shell scripts a RUN hands to a shell: its shell-form text, the bodies
+/// of heredocs that feed the shell, and the script of an exec-form `sh -c`.
+pub fn run_scripts(instruction: &Instruction) -> Vec<String> {
+    let mut scripts = Vec::new();
+    match &instruction.args {
+        Args::Command(Command::Shell { text }) => {
+            scripts.push(text.text.clone());
+            if !text.text.contains('>') {
+                scripts.extend(instruction.heredocs.iter().map(|h| h.content.clone()));
+            }
+        }
+        Args::Command(Command::Exec { args }) => {
+            let is_shell = args.first().is_some_and(|w| {
+                matches!(
+                    w.text.rsplit('/').next(),
+                    Some("sh" | "bash" | "ash" | "dash" | "zsh")
+                )
+            });
+            if let Some(i) = args.iter().position(|w| w.text == "-c")
+                && is_shell
+                && let Some(script) = args.get(i + 1)
+            {
+                scripts.push(script.text.clone());
+            }
+        }
+        _ => {}
+    }
+    scripts
+}
+
+/// Splits shell text into pipelines (at `&&`, `||`, `;`, `&`, parentheses
+/// and newlines), each a list of the simple commands joined by `|`. Unlike
+/// [`split_script`], a command substitution `$(…)`, a backquoted command or a
+/// process substitution `<(…)` stays inside its word, verbatim: `bash <(curl
+/// -fsSL x)` is one command whose second word is `<(curl -fsSL x)`.
+pub fn split_pipelines(script: &str) -> Vec<Vec<SimpleCommand>> {
+    let mut pipelines: Vec<Vec<SimpleCommand>> = Vec::new();
+    let mut pipeline: Vec<SimpleCommand> = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = script.chars().peekable();
+
+    fn end_word(word: &mut String, in_word: &mut bool, words: &mut Vec<String>) {
+        if *in_word {
+            words.push(std::mem::take(word));
+            *in_word = false;
+        }
+    }
+    fn end_command(words: &mut Vec<String>, pipeline: &mut Vec<SimpleCommand>) {
+        let start = words
+            .iter()
+            .position(|w| !is_assignment(w))
+            .unwrap_or(words.len());
+        let rest: Vec<String> = words.drain(..).skip(start).collect();
+        if !rest.is_empty() {
+            pipeline.push(SimpleCommand { words: rest });
+        }
+    }
+    fn end_pipeline(pipeline: &mut Vec<SimpleCommand>, pipelines: &mut Vec<Vec<SimpleCommand>>) {
+        if !pipeline.is_empty() {
+            pipelines.push(std::mem::take(pipeline));
+        }
+    }
+    /// Copies a balanced `(…)` (the opening parenthesis already taken) into `word`.
+    fn take_balanced(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, word: &mut String) {
+        let mut depth = 1;
+        while let Some(c) = chars.next() {
+            word.push(c);
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return;
+                    }
+                }
+                '\'' => {
+                    for q in chars.by_ref() {
+                        word.push(q);
+                        if q == '\'' {
+                            break;
+                        }
+                    }
+                }
+                '\\' => {
+                    if let Some(next) = chars.next() {
+                        word.push(next);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\'' => {
+                in_word = true;
+                for c in chars.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                    word.push(c);
+                }
+            }
+            '"' => {
+                in_word = true;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => {
+                            if let Some(next) = chars.next() {
+                                word.push(next);
+                            }
+                        }
+                        '$' if chars.peek() == Some(&'(') => {
+                            word.push('$');
+                            if let Some(open) = chars.next() {
+                                word.push(open);
+                            }
+                            take_balanced(&mut chars, &mut word);
+                        }
+                        _ => word.push(c),
+                    }
+                }
+            }
+            '\\' => {
+                if let Some(next) = chars.next().filter(|&c| c != '\n') {
+                    in_word = true;
+                    word.push(next);
+                }
+            }
+            '`' => {
+                in_word = true;
+                word.push('`');
+                for c in chars.by_ref() {
+                    word.push(c);
+                    if c == '`' {
+                        break;
+                    }
+                }
+            }
+            '>' if chars.peek() == Some(&'&') => {
+                // `2>&1`: a redirection, not a list separator.
+                in_word = true;
+                word.push('>');
+                if let Some(amp) = chars.next() {
+                    word.push(amp);
+                }
+            }
+            '&' if chars.peek() == Some(&'>') => {
+                // `&>file`: a redirection.
+                in_word = true;
+                word.push('&');
+            }
+            '$' | '<' | '>' if chars.peek() == Some(&'(') => {
+                in_word = true;
+                word.push(ch);
+                if let Some(open) = chars.next() {
+                    word.push(open);
+                }
+                take_balanced(&mut chars, &mut word);
+            }
+            '#' if !in_word => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+                end_word(&mut word, &mut in_word, &mut words);
+                end_command(&mut words, &mut pipeline);
+                end_pipeline(&mut pipeline, &mut pipelines);
+            }
+            '|' => {
+                end_word(&mut word, &mut in_word, &mut words);
+                end_command(&mut words, &mut pipeline);
+                match chars.peek() {
+                    Some('|') => {
+                        chars.next();
+                        end_pipeline(&mut pipeline, &mut pipelines);
+                    }
+                    Some('&') => {
+                        chars.next();
+                    }
+                    _ => {}
+                }
+            }
+            '&' | ';' | '\n' | '(' | ')' => {
+                end_word(&mut word, &mut in_word, &mut words);
+                end_command(&mut words, &mut pipeline);
+                end_pipeline(&mut pipeline, &mut pipelines);
+            }
+            c if c.is_whitespace() => end_word(&mut word, &mut in_word, &mut words),
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    end_word(&mut word, &mut in_word, &mut words);
+    end_command(&mut words, &mut pipeline);
+    end_pipeline(&mut pipeline, &mut pipelines);
+    pipelines
+}
+
+/// Shell reserved words that can stand before a command (`then apt-get
+/// purge …`, `do make`, `! grep`): the command is what follows them.
+fn is_leading_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{" | "time"
+    )
+}
+
 fn is_assignment(word: &str) -> bool {
     match word.split_once('=') {
         Some((name, _)) => {
@@ -195,6 +410,24 @@ mod tests {
         assert_eq!(
             programs("echo 'a && b' \"c; d\" e\\ f"),
             ["echo a && b c; d e f"]
+        );
+    }
+
+    #[test]
+    fn splits_pipelines_and_keeps_substitutions_whole() {
+        let pipelines: Vec<Vec<String>> = split_pipelines(
+            "curl -fsSL x 2>&1 | sudo bash -s -- -y && bash <(curl y) || sh -c \"$(wget -qO- z)\"",
+        )
+        .iter()
+        .map(|p| p.iter().map(SimpleCommand::display).collect())
+        .collect();
+        assert_eq!(
+            pipelines,
+            [
+                vec!["curl -fsSL x 2>&1", "sudo bash -s -- -y"],
+                vec!["bash <(curl y)"],
+                vec!["sh -c $(wget -qO- z)"],
+            ]
         );
     }
 

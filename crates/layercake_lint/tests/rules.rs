@@ -5,8 +5,8 @@
 //! one convention; `docs/rules/` is what the rules generate.
 
 use layercake_lint::{
-    Applicability, DOC_SECTIONS, LintSettings, RULES, apply_fixes, lint_source, rule_doc_markdown,
-    rules_index_markdown,
+    Applicability, BuildContextInfo, DOC_SECTIONS, LintSettings, RULES, apply_fixes,
+    lint_source_in_context, rule_doc_markdown, rules_index_markdown,
 };
 use layercake_syntax::LineIndex;
 use std::fmt::Write;
@@ -16,6 +16,19 @@ struct Case {
     name: String,
     fires: bool,
     source: String,
+    /// From `#> context: .git/ node_modules/ …` and `#> dockerignore: line`
+    /// lines in the case (not part of its source).
+    context: Option<BuildContextInfo>,
+}
+
+/// Lints a case with its build context, if it has one.
+fn lint_case(case: &Case, source: &str) -> layercake_lint::FileReport {
+    lint_source_in_context(
+        "Dockerfile",
+        source,
+        &LintSettings::default(),
+        case.context.as_ref(),
+    )
 }
 
 fn fixtures_dir() -> PathBuf {
@@ -23,10 +36,38 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// A fixture holds cases, each starting with a line `#> fires: name` or `#> clean: name`.
+/// A case may describe its build context with `#> context: entry…` (top-level
+/// names, directories ending in `/`) and `#> dockerignore: line` lines.
 fn read_cases(path: &Path) -> Vec<Case> {
     let text = std::fs::read_to_string(path).expect("read fixture");
     let mut cases: Vec<Case> = Vec::new();
     for line in text.split_inclusive('\n') {
+        let context_line = line
+            .strip_prefix("#> context:")
+            .map(|entries| (Some(entries), None))
+            .or_else(|| {
+                line.strip_prefix("#> dockerignore:")
+                    .map(|ignore| (None, Some(ignore.trim())))
+            });
+        if let (Some((entries, ignore)), Some(case)) = (context_line, cases.last_mut()) {
+            let context = case.context.get_or_insert_with(|| BuildContextInfo {
+                dir: ".".to_string(),
+                ..BuildContextInfo::default()
+            });
+            if let Some(entries) = entries {
+                context
+                    .entries
+                    .extend(entries.split_whitespace().map(str::to_string));
+            }
+            if let Some(ignore) = ignore {
+                let (_, text) = context
+                    .dockerignore
+                    .get_or_insert_with(|| (".dockerignore".to_string(), String::new()));
+                text.push_str(ignore);
+                text.push('\n');
+            }
+            continue;
+        }
         if let Some(header) = line.strip_prefix("#> ") {
             let (kind, name) = header
                 .trim()
@@ -41,6 +82,7 @@ fn read_cases(path: &Path) -> Vec<Case> {
                 name: name.trim().to_string(),
                 fires: kind == "fires",
                 source: String::new(),
+                context: None,
             });
         } else if let Some(case) = cases.last_mut() {
             case.source.push_str(line);
@@ -68,7 +110,7 @@ fn every_rule_against_its_fixture() {
             .unwrap_or_else(|| panic!("{} has no fixture in tests/fixtures", meta.code));
         let mut snapshot = String::new();
         for case in read_cases(&path) {
-            let report = lint_source("Dockerfile", &case.source, &LintSettings::default());
+            let report = lint_case(&case, &case.source);
             let findings: Vec<_> = report
                 .findings
                 .iter()
@@ -125,7 +167,7 @@ fn every_rule_against_its_fixture() {
                 meta.code,
                 case.name
             );
-            let again = lint_source("Dockerfile", &fixed, &LintSettings::default());
+            let again = lint_case(&case, &fixed);
             assert!(
                 again.findings.iter().all(|f| f.code != meta.code),
                 "{}: fix of `{}` re-triggers the rule:\n{fixed}",
@@ -214,7 +256,7 @@ fn messages_follow_the_convention() {
         let meta = rule.meta();
         let path = fixture_path(meta.code).expect("fixture");
         for case in read_cases(&path) {
-            let report = lint_source("Dockerfile", &case.source, &LintSettings::default());
+            let report = lint_case(&case, &case.source);
             for f in report.findings.iter().filter(|f| f.code == meta.code) {
                 let first = f.message.chars().next().unwrap_or(' ');
                 assert!(

@@ -4,7 +4,7 @@ use crate::cli::{ColorChoice, FailOn as CliFailOn, LintArgs, OutputFormat};
 use crate::discover::{display_path, find_dockerfiles};
 use anyhow::Context;
 use layercake_config::{CliOverrides, ConfigResolver, FailOn, resolve_rule};
-use layercake_lint::{FileReport, Severity, lint_source};
+use layercake_lint::{FileReport, Severity, lint_source_in_context};
 use layercake_render::{Format, RenderOptions, render};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -47,7 +47,13 @@ pub fn run(args: &LintArgs) -> anyhow::Result<u8> {
             }
         };
         let source = String::from_utf8_lossy(&bytes);
-        let report: FileReport = lint_source(&display_path(file), &source, &settings.lint);
+        let context = crate::build_context::read_build_context(file);
+        let report: FileReport = lint_source_in_context(
+            &display_path(file),
+            &source,
+            &settings.lint,
+            context.as_ref(),
+        );
         failed |= settings.fails(&report.findings);
         reports.push(report);
     }

@@ -19,6 +19,9 @@ comes before a dependency install in the same stage: `npm ci`, `yarn
 install`, `pnpm install`, `pip install -r`, `poetry install`, `uv sync`,
 `pipenv install`, `go mod download`, `cargo build`/`fetch`, `bundle install`,
 `composer install`, `mvn package`/`dependency:go-offline`, `gradle build`.
+A COPY of one directory (`COPY app/ /app/`) counts too when the install then
+runs in the directory it was copied to (the WORKDIR, or a `cd` in the RUN):
+the manifests came with everything else in it.
 
 ## Why is this bad?
 A layer is reused only when everything before it is unchanged. Copying the
@@ -66,35 +69,52 @@ impl Rule for BroadCopyBeforeInstall {
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let instructions = &ctx.dockerfile.instructions;
         for stage in &ctx.model.stages {
-            let mut broad_copy: Option<usize> = None;
+            let mut broad_copies: Vec<(usize, BroadCopy)> = Vec::new();
             for index in stage.instructions.clone() {
                 let Some(instruction) = instructions.get(index) else {
                     continue;
                 };
-                if broad_copy.is_none() && is_broad_copy(instruction) {
-                    broad_copy = Some(index);
+                if let Some(kind) = broad_copy(ctx, index, instruction) {
+                    let first_root = !matches!(kind, BroadCopy::Context)
+                        || !broad_copies
+                            .iter()
+                            .any(|(_, k)| matches!(k, BroadCopy::Context));
+                    if first_root {
+                        broad_copies.push((index, kind));
+                    }
                     continue;
                 }
-                let Some(copy_index) = broad_copy else {
-                    continue;
-                };
-                if instruction.keyword != Keyword::Run {
+                if broad_copies.is_empty() || instruction.keyword != Keyword::Run {
                     continue;
                 }
                 let commands = run_commands(instruction);
-                let Some((install, ecosystem)) = commands
+                let Some(position) = commands
                     .iter()
-                    .find_map(|c| dependency_install(c).map(|e| (c, e)))
+                    .position(|c| dependency_install(c).is_some())
                 else {
                     continue;
                 };
-                let Some(copy) = instructions.get(copy_index) else {
+                let Some((install, ecosystem)) = commands
+                    .get(position)
+                    .and_then(|c| dependency_install(c).map(|e| (c, e)))
+                else {
+                    continue;
+                };
+                let install_dir = install_directory(ctx, index, &commands[..position]);
+                let Some((copy_index, kind)) = broad_copies.iter().find(|(_, kind)| match kind {
+                    BroadCopy::Context => true,
+                    BroadCopy::Directory { dest, .. } => install_dir.as_deref() == Some(dest),
+                }) else {
+                    continue;
+                };
+                let Some(copy) = instructions.get(*copy_index) else {
                     break;
                 };
                 report(
                     ctx,
                     sink,
                     copy,
+                    kind,
                     instruction,
                     install,
                     &ecosystem,
@@ -107,11 +127,63 @@ impl Rule for BroadCopyBeforeInstall {
     }
 }
 
+/// What a broad COPY copies.
+enum BroadCopy {
+    /// The whole context (`.`, `./`, `*`).
+    Context,
+    /// One directory of the context, into the directory the install later runs in.
+    Directory {
+        /// The source directory as written, without a trailing `/`.
+        source: String,
+        /// The destination, absolute, without a trailing `/`.
+        dest: String,
+    },
+}
+
+/// The directory a RUN's install runs in: the WORKDIR, changed by the `cd`
+/// commands before it; `None` when a `cd` cannot be followed.
+fn install_directory(
+    ctx: &LintContext<'_>,
+    index: usize,
+    before: &[SimpleCommand],
+) -> Option<String> {
+    let mut dir = ctx.model.state_at(index)?.workdir.clone();
+    for command in before.iter().filter(|c| c.program() == "cd") {
+        let target = command.args().first()?;
+        if target.contains('$') || target.starts_with('~') || target == "-" {
+            return None;
+        }
+        dir = join_path(&dir, target);
+    }
+    Some(dir)
+}
+
+/// `path` resolved against the absolute directory `base`, normalised, no trailing `/`.
+fn join_path(base: &str, path: &str) -> String {
+    let joined = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{base}/{path}")
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn report(
     ctx: &LintContext<'_>,
     sink: &mut FindingSink<'_>,
     copy: &Instruction,
+    kind: &BroadCopy,
     run: &Instruction,
     install: &SimpleCommand,
     ecosystem: &Ecosystem,
@@ -120,18 +192,75 @@ fn report(
 ) {
     let copy_text = copy.range.slice(ctx.source);
     let install_line = ctx.line_of(run.range.start());
-    let mut message = format!(
-        "`{copy_text}` copies the whole build context before `{}` (line {install_line}), so any source change re-runs the install",
-        install.display()
-    );
+    let (mut message, manifests) = match kind {
+        BroadCopy::Context => (
+            format!(
+                "`{copy_text}` copies the whole build context before `{}` (line {install_line}), so any source change re-runs the install",
+                install.display()
+            ),
+            context_manifests(ctx, copy, &ecosystem.manifests),
+        ),
+        BroadCopy::Directory { source, dest } => (
+            format!(
+                "`{copy_text}` copies the whole `{source}/` directory into {dest}, where `{}` (line {install_line}) then runs, so any change under `{source}/` re-runs the install",
+                install.display()
+            ),
+            ecosystem
+                .manifests
+                .split_whitespace()
+                .map(|m| (!m.starts_with('/')).then(|| format!("{source}/{m}")))
+                .collect::<Option<Vec<_>>>()
+                .map(|m| m.join(" ")),
+        ),
+    };
     if !ecosystem.manifests_suffice {
+        let manifests = manifests.as_deref().unwrap_or(&ecosystem.manifests);
         message.push_str(&format!(
-            "; copy {} first and build the dependencies alone (e.g. with a stub source), then copy the rest",
-            ecosystem.manifests
+            "; copy {manifests} first and build the dependencies alone (e.g. with a stub source), then copy the rest"
         ));
     }
-    let fix = reorder_fix(ctx, copy, run, ecosystem, commands, between);
+    let fix = manifests.and_then(|manifests| {
+        reorder_fix(ctx, copy, run, ecosystem, &manifests, commands, between)
+    });
     sink.report(copy.range, message, fix);
+}
+
+/// The manifests as paths in the build context: a manifest named by its
+/// path in the image (`pip install -r /app/requirements.txt` after `COPY .
+/// /app`) is made relative to the copy's destination; `None` when one lies
+/// elsewhere.
+fn context_manifests(ctx: &LintContext<'_>, copy: &Instruction, manifests: &str) -> Option<String> {
+    if !manifests.split_whitespace().any(|m| m.starts_with('/')) {
+        return Some(manifests.to_string());
+    }
+    let Args::Files {
+        dest: Some(dest), ..
+    } = &copy.args
+    else {
+        return None;
+    };
+    let index = ctx
+        .dockerfile
+        .instructions
+        .iter()
+        .position(|i| std::ptr::eq(i, copy))?;
+    let dest = join_path(&ctx.model.state_at(index)?.workdir, &dest.text);
+    let prefix = if dest == "/" {
+        dest
+    } else {
+        format!("{dest}/")
+    };
+    manifests
+        .split_whitespace()
+        .map(|m| {
+            if m.starts_with('/') {
+                m.strip_prefix(&prefix).map(str::to_string)
+            } else {
+                Some(m.to_string())
+            }
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(|m| m.join(" "))
 }
 
 /// Copy the manifests and install before the broad copy; delete the old install.
@@ -140,6 +269,7 @@ fn reorder_fix(
     copy: &Instruction,
     run: &Instruction,
     ecosystem: &Ecosystem,
+    manifests: &str,
     commands: &[SimpleCommand],
     between: &[Instruction],
 ) -> Option<Fix> {
@@ -176,8 +306,7 @@ fn reorder_fix(
     let keyword = &copy.keyword_word.text;
     let line_start = ctx.line_index.line_start(ctx.line_of(copy.range.start()));
     let insert = format!(
-        "{keyword} {flags}{} {dest}\n{}\n",
-        ecosystem.manifests,
+        "{keyword} {flags}{manifests} {dest}\n{}\n",
         run.range.slice(ctx.source)
     );
     let run_line_start = ctx.line_index.line_start(ctx.line_of(run.range.start()));
@@ -185,10 +314,7 @@ fn reorder_fix(
         .find('\n')
         .map_or(ctx.source.len(), |i| run.range.end() + i + 1);
     Some(Fix {
-        description: format!(
-            "Copy {} and install before copying the rest",
-            ecosystem.manifests
-        ),
+        description: format!("Copy {manifests} and install before copying the rest"),
         edits: vec![
             Edit {
                 range: TextRange::empty(line_start),
@@ -203,22 +329,53 @@ fn reorder_fix(
     })
 }
 
-/// A COPY/ADD from the build context of everything at its root.
-fn is_broad_copy(instruction: &Instruction) -> bool {
+/// A COPY/ADD from the build context of everything at its root, or of one
+/// directory (`COPY app/ /app/`).
+fn broad_copy(ctx: &LintContext<'_>, index: usize, instruction: &Instruction) -> Option<BroadCopy> {
     if !matches!(instruction.keyword, Keyword::Copy | Keyword::Add)
         || instruction.flag("from").is_some()
     {
-        return false;
+        return None;
     }
     let Args::Files {
         sources,
-        dest: Some(_),
+        dest: Some(dest),
         ..
     } = &instruction.args
     else {
-        return false;
+        return None;
     };
-    sources
+    if sources
         .iter()
         .any(|s| matches!(s.text.as_str(), "." | "./" | "*" | "./*" | "./." | "/"))
+    {
+        return Some(BroadCopy::Context);
+    }
+    let [source] = sources.as_slice() else {
+        return None;
+    };
+    let source = source.text.trim_start_matches("./");
+    let special =
+        |t: &str| t.contains(['$', '*', '?', '[']) || t.contains("://") || t.starts_with("<<");
+    if special(source) || special(&dest.text) || source.contains("..") {
+        return None;
+    }
+    let trimmed = source.trim_end_matches('/');
+    let last = trimmed.rsplit('/').next().unwrap_or(trimmed);
+    let is_directory = !trimmed.is_empty()
+        && (source.ends_with('/')
+            || ctx.build_context.is_some_and(|c| {
+                c.entries
+                    .iter()
+                    .any(|e| e.strip_suffix('/') == Some(trimmed))
+            })
+            || (!last.contains('.') && last.starts_with(|c: char| c.is_ascii_lowercase())));
+    if !is_directory {
+        return None;
+    }
+    let workdir = ctx.model.state_at(index)?.workdir.clone();
+    Some(BroadCopy::Directory {
+        source: trimmed.to_string(),
+        dest: join_path(&workdir, &dest.text),
+    })
 }
