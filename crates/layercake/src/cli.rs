@@ -53,6 +53,12 @@ pub struct LintArgs {
     /// When to colour text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Apply safe fixes to the files, then report what remains.
+    #[arg(long)]
+    pub fix: bool,
+    /// Apply unsafe fixes too (implies --fix): review the result.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
 }
 
 /// Output formats of `lint`.

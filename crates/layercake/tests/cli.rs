@@ -323,3 +323,36 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "exit quietly: {}", stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn fix_applies_safe_fixes_and_reports_what_remains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let original = "FROM alpine:3.20\nRUN apk add curl\nRUN apt-get install curl\nUSER 10001\n";
+    write(dir.path(), "Dockerfile", original);
+    let out = layercake(dir.path(), &["lint", "--fix", "--format", "json", "."]);
+    let fixed = std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read");
+    assert!(fixed.contains("apk add --no-cache curl"), "{fixed}");
+    assert!(fixed.contains("apt-get install -y curl"), "{fixed}");
+    assert!(
+        !fixed.contains("--no-install-recommends"),
+        "unsafe fixes wait for --unsafe-fixes: {fixed}"
+    );
+    let remaining = codes(&out);
+    assert!(
+        !remaining.contains(&"LC304".to_string()) && !remaining.contains(&"LC507".to_string()),
+        "{remaining:?}"
+    );
+    assert!(stderr(&out).contains("applied 2 fixes"), "{}", stderr(&out));
+    assert!(layercake_syntax_parses(&fixed));
+
+    layercake(dir.path(), &["lint", "--unsafe-fixes", "."]);
+    let fixed = std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read");
+    assert!(fixed.contains("--no-install-recommends"), "{fixed}");
+}
+
+fn layercake_syntax_parses(source: &str) -> bool {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "Dockerfile", source);
+    let out = layercake(dir.path(), &["parse", "Dockerfile"]);
+    out.status.code() == Some(0)
+}

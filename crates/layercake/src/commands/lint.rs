@@ -48,12 +48,21 @@ pub fn run(args: &LintArgs) -> anyhow::Result<u8> {
         };
         let source = String::from_utf8_lossy(&bytes);
         let context = crate::build_context::read_build_context(file);
-        let report: FileReport = lint_source_in_context(
-            &display_path(file),
-            &source,
-            &settings.lint,
-            context.as_ref(),
-        );
+        let shown = display_path(file);
+        let lint =
+            |text: &str| lint_source_in_context(&shown, text, &settings.lint, context.as_ref());
+        let report: FileReport = if args.fix || args.unsafe_fixes {
+            match apply_fixes_to_file(file, &shown, &bytes, args.unsafe_fixes, lint) {
+                Ok(report) => report,
+                Err(error) => {
+                    eprintln!("layercake: error: {error:#}");
+                    had_error = true;
+                    continue;
+                }
+            }
+        } else {
+            lint(&source)
+        };
         failed |= settings.fails(&report.findings);
         reports.push(report);
     }
@@ -70,6 +79,28 @@ pub fn run(args: &LintArgs) -> anyhow::Result<u8> {
     } else {
         crate::EXIT_OK
     })
+}
+
+/// Applies fixes to one file and writes it back; returns what remains.
+fn apply_fixes_to_file(
+    file: &std::path::Path,
+    shown: &str,
+    bytes: &[u8],
+    include_unsafe: bool,
+    lint: impl Fn(&str) -> FileReport,
+) -> anyhow::Result<FileReport> {
+    let Ok(source) = std::str::from_utf8(bytes) else {
+        eprintln!("layercake: {shown}: not UTF-8, so no fixes were applied");
+        return Ok(lint(&String::from_utf8_lossy(bytes)));
+    };
+    let fixed = super::fix::fix_source(source, include_unsafe, lint);
+    if fixed.applied > 0 {
+        std::fs::write(file, &fixed.source)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+        let plural = if fixed.applied == 1 { "" } else { "es" };
+        eprintln!("layercake: {shown}: applied {} fix{plural}", fixed.applied);
+    }
+    Ok(fixed.report)
 }
 
 fn cli_overrides(args: &LintArgs) -> anyhow::Result<CliOverrides> {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod explain;
+mod fix;
 mod lint;
 mod parse;
 mod rules;
