@@ -203,8 +203,8 @@ pub enum StageRef {
     /// No stage: BuildKit reads it as an image reference (this includes a
     /// misspelt stage name). The value is the expanded reference.
     Image(String),
-    /// Nothing usable: empty after expansion, a failed expansion, or a stage
-    /// index with no such stage.
+    /// Nothing usable: empty, a value with variables or quotes (BuildKit does
+    /// not expand `--from` and rejects it), or a stage index with no such stage.
     Invalid,
 }
 
@@ -750,7 +750,12 @@ impl<'a> Builder<'a> {
     ) {
         let (expanded, ok) =
             expand_or_keep(stage_expand(written, self.model.escape, state), written);
-        let target = if ok {
+        // BuildKit does not expand `--from` or a mount's `from=`: a value that
+        // shell processing would change is an error ("variable expansion is
+        // not supported for --from"), whatever the variables hold.
+        let processed = expand_word(written, self.model.escape, &|_| None);
+        let expands = processed.map_or(true, |p| p.value != written);
+        let target = if ok && !expands {
             self.resolve_reference(stage, &expanded.value)
         } else {
             StageRef::Invalid

@@ -63,6 +63,12 @@ impl Rule for CopyFromUnknownStage {
                 _ => format!("--from={}", edge.name.written),
             };
             match &edge.target {
+                StageRef::Invalid if edge.name.written.contains(['$', '"', '\'']) => {
+                    let message = format!(
+                        "`{written}`: BuildKit does not expand variables in `--from` and fails; declare the ARG before the first FROM, add a stage `FROM ${{…}} AS name`, and copy from that stage"
+                    );
+                    sink.report(edge.name.range, message, None);
+                }
                 StageRef::Invalid => {
                     let message = format!("`{written}` names no stage of this Dockerfile");
                     sink.report(edge.name.range, message, None);
