@@ -1,10 +1,13 @@
 use crate::base_image::{ImageFamily, image_facts};
 use crate::build_step::{BuildTool, build_steps_in, runtime_base};
 use crate::finding::{Category, Severity};
+use crate::package_install::{OsPackageAction, is_build_package, os_package_command};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::stage_closure::is_dev_environment;
+use crate::shell_command::run_commands;
 use crate::shipped_stages::shipped_stage_chain;
 use layercake_model::StageBase;
+use layercake_syntax::Keyword;
 
 /// The shipped image is a compiler or SDK image that builds the application in place.
 pub struct ToolchainBaseInFinalStage;
@@ -22,7 +25,9 @@ Reports the `FROM` of the shipped image (the build target, following
 or `openjdk`, `mcr.microsoft.com/dotnet/sdk`, the full `node` image, the full
 `python` image) and the shipped stages also run a build step: `go build`,
 `cargo build`, `mvn package`, `gradle build`, `npm run build`, `tsc`,
-`dotnet publish` (for `python`, only a compile such as `setup.py build_ext`).
+`dotnet publish` (for `python`, only a compile such as `setup.py build_ext`, or an install
+of build packages such as `build-essential`, `gcc` or `-dev` headers, which
+means a dependency compiles).
 
 It stays silent when the build happens in an earlier stage whose output is
 copied with `COPY --from`, when the shipped image is already a runtime image
@@ -97,12 +102,27 @@ impl Rule for ToolchainBaseInFinalStage {
             .flat_map(|s| s.instructions.clone())
             .collect();
         indexes.sort_unstable();
-        let steps = build_steps_in(&ctx.dockerfile.instructions, indexes);
+        let steps = build_steps_in(&ctx.dockerfile.instructions, indexes.iter().copied());
         let found = steps.iter().find(|(_, step)| {
             // A full Python image is a toolchain only when something compiles in it.
             facts.is_toolchain || step.tool == BuildTool::Python
         });
         let Some((index, step)) = found else {
+            if full_python && let Some((index, package)) = build_package_install(ctx, &indexes) {
+                let line = ctx
+                    .dockerfile
+                    .instructions
+                    .get(index)
+                    .map_or(0, |i| ctx.line_of(i.range.start()));
+                let slim = facts
+                    .slimmer
+                    .clone()
+                    .unwrap_or_else(|| "python:slim".to_string());
+                let message = format!(
+                    "The shipped image is built FROM `{image}`, the full image with compilers, and installs build tools too (`{package}`, line {line}), so everything needed to compile ships; build the virtualenv in a builder stage and copy only `/opt/venv` into a runtime stage FROM `{slim}`"
+                );
+                sink.report(raw.range, message, None);
+            }
             return;
         };
         let line = ctx
@@ -128,4 +148,25 @@ impl Rule for ToolchainBaseInFinalStage {
         );
         sink.report(raw.range, message, None);
     }
+}
+
+/// The first OS install of a build package (`build-essential`, `gcc`, a
+/// `-dev` package) among `indexes`: a sign that something compiles.
+fn build_package_install(ctx: &LintContext<'_>, indexes: &[usize]) -> Option<(usize, String)> {
+    indexes.iter().find_map(|&index| {
+        let run = ctx
+            .dockerfile
+            .instructions
+            .get(index)
+            .filter(|i| i.keyword == Keyword::Run)?;
+        run_commands(run)
+            .iter()
+            .find_map(|command| match os_package_command(command)?.action {
+                OsPackageAction::Install { packages } => packages
+                    .into_iter()
+                    .find(|p| is_build_package(p))
+                    .map(|p| (index, p)),
+                _ => None,
+            })
+    })
 }
