@@ -53,6 +53,14 @@ pub fn lint_source_in_context(
         },
     );
     let line_index = LineIndex::new(source);
+    let run_commands: Vec<Vec<shell_command::SimpleCommand>> = dockerfile
+        .instructions
+        .iter()
+        .map(|i| match i.keyword {
+            layercake_syntax::Keyword::Run => shell_command::run_commands(i),
+            _ => Vec::new(),
+        })
+        .collect();
     let ctx = LintContext {
         path,
         source,
@@ -60,6 +68,7 @@ pub fn lint_source_in_context(
         model: &model,
         line_index: &line_index,
         build_context,
+        run_commands: &run_commands,
     };
     let mut findings = Vec::new();
     for rule in RULES {

@@ -2,6 +2,7 @@
 
 use crate::build_context::BuildContextInfo;
 use crate::finding::{Category, Finding, Fix, Severity};
+use crate::shell_command::SimpleCommand;
 use layercake_model::DockerfileModel;
 use layercake_syntax::{Dockerfile, LineIndex, TextRange};
 
@@ -38,9 +39,17 @@ pub struct LintContext<'a> {
     pub line_index: &'a LineIndex,
     /// What the CLI saw of the build context; `None` when linting text alone.
     pub build_context: Option<&'a BuildContextInfo>,
+    /// The simple commands of each instruction (empty unless a RUN), split
+    /// once per file for every rule.
+    pub run_commands: &'a [Vec<SimpleCommand>],
 }
 
 impl LintContext<'_> {
+    /// The simple commands of the instruction at `index` (empty unless a RUN).
+    pub fn run_commands_at(&self, index: usize) -> &[SimpleCommand] {
+        self.run_commands.get(index).map_or(&[], Vec::as_slice)
+    }
+
     /// The 1-based line of a byte offset, for messages.
     pub fn line_of(&self, offset: usize) -> usize {
         self.line_index.line_of(offset)

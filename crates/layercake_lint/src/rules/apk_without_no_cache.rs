@@ -3,7 +3,6 @@ use crate::package_install::{OsPackageAction, OsPackageManager, os_package_comma
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::kept_caches::{Cache, LaterRemovals, shipped_runs};
 use crate::rules::run_words::{located_run_commands, word_range};
-use crate::shell_command::run_commands;
 use layercake_syntax::TextRange;
 
 /// `apk add` that keeps the package index in the shipped layer.
@@ -59,7 +58,7 @@ impl Rule for ApkWithoutNoCache {
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let removals = LaterRemovals::new(ctx, Cache::Apk);
         for (index, run) in shipped_runs(ctx) {
-            let commands = run_commands(run);
+            let commands = ctx.run_commands_at(index);
             let kept = Cache::Apk.kept_by(run, &commands, ctx.model.state_at(index));
             if kept.is_empty() || removals.after(ctx, index).is_some() {
                 continue;

@@ -1,7 +1,7 @@
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::package_install::{OsPackageAction, OsPackageManager, os_package_command};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
-use crate::shell_command::{SimpleCommand, run_commands};
+use crate::shell_command::SimpleCommand;
 use layercake_syntax::{Args, Instruction, Keyword, TextRange};
 
 /// A package-manager command that asks for confirmation in a build, where
@@ -67,7 +67,7 @@ impl Rule for AptGetInstallWithoutYes {
             {
                 continue;
             }
-            let commands = run_commands(instruction);
+            let commands = ctx.run_commands_at(index);
             for (position, command) in commands.iter().enumerate() {
                 let Some(package) = os_package_command(command) else {
                     continue;

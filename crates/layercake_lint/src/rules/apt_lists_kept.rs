@@ -72,7 +72,7 @@ impl Rule for AptListsKept {
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let removals = LaterRemovals::new(ctx, Cache::AptLists);
         for (index, run) in shipped_runs(ctx) {
-            let commands = run_commands(run);
+            let commands = ctx.run_commands_at(index);
             let kept = Cache::AptLists.kept_by(run, &commands, ctx.model.state_at(index));
             let Some(&update) = kept.last() else {
                 continue;

@@ -68,7 +68,7 @@ impl Rule for AptWithoutNoInstallRecommends {
 
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         for (index, run) in shipped_runs(ctx) {
-            let commands = run_commands(run);
+            let commands = ctx.run_commands_at(index);
             let mut located = None;
             for (position, command) in commands.iter().enumerate() {
                 let Some(install) = os_package_command(command) else {

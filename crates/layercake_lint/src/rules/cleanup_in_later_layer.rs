@@ -101,24 +101,12 @@ impl Rule for CleanupInLaterLayer {
     }
 
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
-        // Each RUN's commands, split once: every cleanup looks back at them.
-        let all_commands: Vec<Vec<SimpleCommand>> = ctx
-            .dockerfile
-            .instructions
-            .iter()
-            .map(|i| {
-                if i.keyword == Keyword::Run {
-                    run_commands(i)
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
+        let all_commands = ctx.run_commands;
         for (index, run) in shipped_runs(ctx) {
             let Some(commands) = all_commands.get(index) else {
                 continue;
             };
-            let cleanups = find_cleanups(ctx, index, run, commands, &all_commands);
+            let cleanups = find_cleanups(ctx, index, run, commands, all_commands);
             if cleanups.is_empty() {
                 continue;
             }

@@ -7,7 +7,7 @@ use crate::package_install::{
     OsPackageAction, OsPackageManager, has_cache_mount_for, os_package_command, without_sudo,
 };
 use crate::rule::LintContext;
-use crate::shell_command::{SimpleCommand, run_commands};
+use crate::shell_command::SimpleCommand;
 use crate::shipped_stages::{lineage_of_instruction, shipped_instructions};
 use layercake_model::InstructionState;
 use layercake_syntax::{Instruction, Keyword, MountType};
@@ -269,7 +269,9 @@ impl LaterRemovals {
             .enumerate()
             .filter(|(_, i)| i.keyword == Keyword::Run)
             .filter(|(index, run)| {
-                run_commands(run).iter().any(|c| cache.is_removed_by(c))
+                ctx.run_commands_at(*index)
+                    .iter()
+                    .any(|c| cache.is_removed_by(c))
                     && !cache.is_held_elsewhere(run, ctx.model.state_at(*index))
             })
             .map(|(index, _)| index)

@@ -2,7 +2,6 @@ use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::kept_caches::{Cache, LaterRemovals, shipped_runs};
 use crate::rules::run_words::{append_offset, located_run_commands};
-use crate::shell_command::run_commands;
 use layercake_syntax::TextRange;
 
 /// `npm install`/`npm ci`/`yarn install` whose cache stays in the shipped layer.
@@ -68,7 +67,7 @@ impl Rule for PackageManagerCacheKept {
         let npm = LaterRemovals::new(ctx, Cache::Npm);
         let yarn = LaterRemovals::new(ctx, Cache::Yarn);
         for (index, run) in shipped_runs(ctx) {
-            let commands = run_commands(run);
+            let commands = ctx.run_commands_at(index);
             let mut located = None;
             let mut edits = Vec::new();
             let mut reports = Vec::new();

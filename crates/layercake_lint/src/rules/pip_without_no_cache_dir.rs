@@ -2,7 +2,6 @@ use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::kept_caches::{Cache, LaterRemovals, pip_install_word, shipped_runs};
 use crate::rules::run_words::located_run_commands;
-use crate::shell_command::run_commands;
 use layercake_syntax::TextRange;
 
 /// `pip install` that keeps pip's download cache in the shipped layer.
@@ -65,7 +64,7 @@ impl Rule for PipWithoutNoCacheDir {
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let removals = LaterRemovals::new(ctx, Cache::Pip);
         for (index, run) in shipped_runs(ctx) {
-            let commands = run_commands(run);
+            let commands = ctx.run_commands_at(index);
             let kept = Cache::Pip.kept_by(run, &commands, ctx.model.state_at(index));
             // `PIP_NO_CACHE_DIR=1 pip install` and `export PIP_NO_CACHE_DIR=…`:
             // assignments are not part of the commands read.

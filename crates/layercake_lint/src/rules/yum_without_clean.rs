@@ -3,7 +3,6 @@ use crate::package_install::{OsPackageAction, OsPackageManager, os_package_comma
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::kept_caches::{Cache, LaterRemovals, shipped_runs};
 use crate::rules::run_words::{append_offset, located_run_commands};
-use crate::shell_command::run_commands;
 use layercake_syntax::TextRange;
 
 /// yum/dnf/microdnf/zypper install whose cache stays in the shipped layer.
@@ -62,7 +61,7 @@ impl Rule for YumWithoutClean {
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let removals = LaterRemovals::new(ctx, Cache::Rpm);
         for (index, run) in shipped_runs(ctx) {
-            let commands = run_commands(run);
+            let commands = ctx.run_commands_at(index);
             let kept = Cache::Rpm.kept_by(run, &commands, ctx.model.state_at(index));
             let install = kept.iter().rev().copied().find(|&i| {
                 commands
