@@ -1,0 +1,51 @@
+//! Which Dockerfiles a git change touches, asked of the real `git` binary.
+//!
+//! For `layercake diff --base REF [--head REF]`: resolve the two revisions,
+//! list the paths the head changed since it branched from the base (pull
+//! request semantics: the diff from their merge-base), find the build
+//! targets at each side, and decide which targets the change affects —
+//! their Dockerfile changed, or a file their build context sends changed,
+//! as BuildKit's `.dockerignore` matching decides. Files at a commit are read
+//! without a checkout; a [`Worktree`] checks a commit out into a temporary
+//! directory for the builder.
+//!
+//! Every call runs `git -C <repo> …` directly (no shell, no prompts,
+//! `LC_ALL=C`, the repository's hooks disabled); errors are [`GitError`].
+//!
+//! ```no_run
+//! use layercake_git::{affected_targets, changed_paths, discover_targets, merge_base, resolve, show_file};
+//! use std::path::Path;
+//!
+//! let repo = Path::new(".");
+//! let base = merge_base(repo, "main", "HEAD")?;
+//! let head = resolve(repo, "HEAD")?;
+//! let changes = changed_paths(repo, "main", "HEAD")?;
+//! let affected = affected_targets(
+//!     &discover_targets(repo, &base)?,
+//!     &discover_targets(repo, &head)?,
+//!     &changes,
+//!     |path| {
+//!         let bytes = show_file(repo, &head, path).ok().flatten()?;
+//!         Some(String::from_utf8_lossy(&bytes).into_owned())
+//!     },
+//! );
+//! # Ok::<(), layercake_git::GitError>(())
+//! ```
+#![deny(missing_docs)]
+
+mod affected;
+mod command;
+pub mod dockerignore;
+mod error;
+mod repository;
+mod targets;
+mod worktree;
+
+pub use affected::{AffectedReason, AffectedTarget, LISTED_CONTEXT_PATHS, affected_targets};
+pub use error::GitError;
+pub use repository::{
+    ChangeStatus, ChangedPath, Commit, changed_paths, diff_commits, merge_base, merge_base_of,
+    resolve, show_file,
+};
+pub use targets::{BuildTarget, discover_targets, is_dockerfile_name};
+pub use worktree::Worktree;
