@@ -35,20 +35,40 @@ const PYTHON_MULTI: &str = "FROM python:3.12 AS build\nRUN apt-get update && apt
 
 #[test]
 fn single_stage_examples_get_multi_stage_root_and_base_image_findings() {
-    for (name, source) in [("node", NODE_SINGLE), ("go", GO_SINGLE), ("python", PYTHON_SINGLE)] {
+    for (name, source) in [
+        ("node", NODE_SINGLE),
+        ("go", GO_SINGLE),
+        ("python", PYTHON_SINGLE),
+    ] {
         let found = codes(source);
-        assert!(has_any(&found, &MULTI_STAGE), "{name}: no multi-stage finding in {found:?}");
-        assert!(has_any(&found, &ROOT_USER), "{name}: no root-user finding in {found:?}");
-        assert!(has_any(&found, &BASE_IMAGE), "{name}: no base-image finding in {found:?}");
+        assert!(
+            has_any(&found, &MULTI_STAGE),
+            "{name}: no multi-stage finding in {found:?}"
+        );
+        assert!(
+            has_any(&found, &ROOT_USER),
+            "{name}: no root-user finding in {found:?}"
+        );
+        assert!(
+            has_any(&found, &BASE_IMAGE),
+            "{name}: no base-image finding in {found:?}"
+        );
     }
 }
 
 #[test]
 fn multi_stage_versions_get_none_of_those() {
-    for (name, source) in [("node", NODE_MULTI), ("go", GO_MULTI), ("python", PYTHON_MULTI)] {
+    for (name, source) in [
+        ("node", NODE_MULTI),
+        ("go", GO_MULTI),
+        ("python", PYTHON_MULTI),
+    ] {
         let found = codes(source);
         for code in MULTI_STAGE.iter().chain(&ROOT_USER).chain(&BASE_IMAGE) {
-            assert!(!found.contains(code), "{name}: unexpected {code} in {found:?}");
+            assert!(
+                !found.contains(code),
+                "{name}: unexpected {code} in {found:?}"
+            );
         }
     }
 }

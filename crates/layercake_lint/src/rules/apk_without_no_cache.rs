@@ -59,7 +59,7 @@ impl Rule for ApkWithoutNoCache {
         let removals = LaterRemovals::new(ctx, Cache::Apk);
         for (index, run) in shipped_runs(ctx) {
             let commands = ctx.run_commands_at(index);
-            let kept = Cache::Apk.kept_by(run, &commands, ctx.model.state_at(index));
+            let kept = Cache::Apk.kept_by(run, commands, ctx.model.state_at(index));
             if kept.is_empty() || removals.after(ctx, index).is_some() {
                 continue;
             }

@@ -73,7 +73,7 @@ impl Rule for AptListsKept {
         let removals = LaterRemovals::new(ctx, Cache::AptLists);
         for (index, run) in shipped_runs(ctx) {
             let commands = ctx.run_commands_at(index);
-            let kept = Cache::AptLists.kept_by(run, &commands, ctx.model.state_at(index));
+            let kept = Cache::AptLists.kept_by(run, commands, ctx.model.state_at(index));
             let Some(&update) = kept.last() else {
                 continue;
             };

@@ -110,7 +110,7 @@ impl Rule for CleanupInLaterLayer {
             if cleanups.is_empty() {
                 continue;
             }
-            report(ctx, sink, index, run, &commands, &cleanups);
+            report(ctx, sink, index, run, commands, &cleanups);
         }
     }
 }

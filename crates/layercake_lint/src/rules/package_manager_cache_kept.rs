@@ -75,7 +75,7 @@ impl Rule for PackageManagerCacheKept {
                 (Cache::Npm, "npm cache clean --force", &npm),
                 (Cache::Yarn, "yarn cache clean", &yarn),
             ] {
-                let kept = cache.kept_by(run, &commands, ctx.model.state_at(index));
+                let kept = cache.kept_by(run, commands, ctx.model.state_at(index));
                 let Some(&last) = kept.last() else {
                     continue;
                 };

@@ -65,7 +65,7 @@ impl Rule for PipWithoutNoCacheDir {
         let removals = LaterRemovals::new(ctx, Cache::Pip);
         for (index, run) in shipped_runs(ctx) {
             let commands = ctx.run_commands_at(index);
-            let kept = Cache::Pip.kept_by(run, &commands, ctx.model.state_at(index));
+            let kept = Cache::Pip.kept_by(run, commands, ctx.model.state_at(index));
             // `PIP_NO_CACHE_DIR=1 pip install` and `export PIP_NO_CACHE_DIR=…`:
             // assignments are not part of the commands read.
             let inline_setting = run.range.slice(ctx.source).contains("PIP_NO_CACHE_DIR");

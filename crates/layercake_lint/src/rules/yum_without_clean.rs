@@ -62,7 +62,7 @@ impl Rule for YumWithoutClean {
         let removals = LaterRemovals::new(ctx, Cache::Rpm);
         for (index, run) in shipped_runs(ctx) {
             let commands = ctx.run_commands_at(index);
-            let kept = Cache::Rpm.kept_by(run, &commands, ctx.model.state_at(index));
+            let kept = Cache::Rpm.kept_by(run, commands, ctx.model.state_at(index));
             let install = kept.iter().rev().copied().find(|&i| {
                 commands
                     .get(i)
