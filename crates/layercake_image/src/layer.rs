@@ -1,0 +1,297 @@
+//! One layer: streaming a layer tar (plain or gzip) into headers only.
+
+use std::io::{self, Read, Write};
+
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use serde::Serialize;
+
+use crate::packages::{PackageDatabase, PackageManager, parse_database};
+
+/// The largest package database whose contents are kept (16 MiB); the rest is skipped.
+pub const PACKAGE_DATABASE_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// What a layer entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// A regular file; the only kind whose size counts.
+    File,
+    /// A directory.
+    Directory,
+    /// A symbolic link.
+    Symlink,
+    /// A hard link to another entry of the same layer (no bytes of its own).
+    Hardlink,
+    /// A device, FIFO or anything else.
+    Other,
+}
+
+/// One entry of a layer tar (whiteouts excluded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileEntry {
+    /// Absolute path in the image, like `/usr/lib/libc.so.6`.
+    pub path: String,
+    /// Size in bytes (0 for anything but a regular file).
+    pub size: u64,
+    /// The entry's kind.
+    pub kind: FileKind,
+    /// Permission bits and set-id bits from the tar header.
+    pub mode: u32,
+}
+
+/// One filesystem layer of an image: what it writes and what it deletes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LayerSummary {
+    /// Position in the image, from 0 (the base-most layer).
+    pub index: usize,
+    /// The member of the archive that holds the layer (`<id>/layer.tar`, `blobs/sha256/<hex>`).
+    pub archive_path: String,
+    /// `rootfs.diff_ids[index]` from the config, when present.
+    pub diff_id: Option<String>,
+    /// The sum of the sizes of the layer's regular files.
+    pub size_bytes: u64,
+    /// The size of the uncompressed layer tar.
+    pub tar_bytes: u64,
+    /// The size of the layer gzip-compressed, as a registry stores it: the blob's own size
+    /// for a gzip layer, else the plain tar streamed through gzip (0 if that was turned off).
+    pub compressed_bytes: u64,
+    /// `created_by` of the history entry that made this layer.
+    pub created_by: Option<String>,
+    /// `comment` of the history entry that made this layer.
+    pub comment: Option<String>,
+    /// Every entry the layer writes, in tar order.
+    pub files: Vec<FileEntry>,
+    /// Paths deleted by `.wh.<name>` whiteout files.
+    pub whiteouts: Vec<String>,
+    /// Directories whose lower-layer contents are hidden by a `.wh..wh..opq` opaque whiteout.
+    pub opaque_dirs: Vec<String>,
+    /// Package databases this layer writes, parsed (the only file contents kept).
+    pub package_databases: Vec<PackageDatabase>,
+}
+
+impl LayerSummary {
+    /// The Dockerfile instruction that created the layer, from `created_by`, without the
+    /// `# buildkit` marker BuildKit appends or the classic builder's `/bin/sh -c #(nop) ` prefix.
+    pub fn instruction(&self) -> Option<&str> {
+        let created_by = self.created_by.as_deref()?.trim();
+        let created_by = created_by
+            .strip_suffix("# buildkit")
+            .unwrap_or(created_by)
+            .trim_end();
+        let created_by = created_by
+            .strip_prefix("/bin/sh -c #(nop) ")
+            .unwrap_or(created_by)
+            .trim();
+        Some(created_by)
+    }
+}
+
+/// A layer as scanned, before the manifest tells its position and history.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ScannedLayer {
+    pub(crate) size_bytes: u64,
+    pub(crate) tar_bytes: u64,
+    pub(crate) compressed_bytes: u64,
+    pub(crate) files: Vec<FileEntry>,
+    pub(crate) whiteouts: Vec<String>,
+    pub(crate) opaque_dirs: Vec<String>,
+    pub(crate) package_databases: Vec<PackageDatabase>,
+}
+
+impl From<&LayerSummary> for ScannedLayer {
+    fn from(layer: &LayerSummary) -> Self {
+        Self {
+            size_bytes: layer.size_bytes,
+            tar_bytes: layer.tar_bytes,
+            compressed_bytes: layer.compressed_bytes,
+            files: layer.files.clone(),
+            whiteouts: layer.whiteouts.clone(),
+            opaque_dirs: layer.opaque_dirs.clone(),
+            package_databases: layer.package_databases.clone(),
+        }
+    }
+}
+
+/// Counts the bytes that pass through a reader.
+struct CountingReader<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// A writer that keeps nothing but the number of bytes written.
+#[derive(Default)]
+struct CountingSink(u64);
+
+impl Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Feeds every byte read into a gzip encoder whose output is only counted.
+struct GzipMeter<R> {
+    inner: R,
+    encoder: Option<GzEncoder<CountingSink>>,
+}
+
+impl<R: Read> Read for GzipMeter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let (Some(encoder), Some(read)) = (self.encoder.as_mut(), buf.get(..n)) {
+            encoder.write_all(read)?;
+        }
+        Ok(n)
+    }
+}
+
+/// Scans a plain layer tar; `gzip_level` (0–9) measures its compressed size, `None` skips that.
+pub(crate) fn scan_plain_layer(
+    reader: impl Read,
+    gzip_level: Option<u32>,
+) -> io::Result<ScannedLayer> {
+    let mut meter = GzipMeter {
+        inner: CountingReader {
+            inner: reader,
+            count: 0,
+        },
+        encoder: gzip_level
+            .map(|level| GzEncoder::new(CountingSink::default(), Compression::new(level.min(9)))),
+    };
+    let mut layer = scan_entries(&mut meter)?;
+    // The tar reader stops at the end-of-archive blocks; the rest is still part of the blob.
+    io::copy(&mut meter, &mut io::sink())?;
+    layer.tar_bytes = meter.inner.count;
+    layer.compressed_bytes = match meter.encoder.take() {
+        Some(encoder) => encoder.finish()?.0,
+        None => 0,
+    };
+    Ok(layer)
+}
+
+/// Scans a gzip-compressed layer tar.
+pub(crate) fn scan_gzip_layer(reader: impl Read) -> io::Result<ScannedLayer> {
+    let mut compressed = CountingReader {
+        inner: reader,
+        count: 0,
+    };
+    let mut tar = CountingReader {
+        inner: GzDecoder::new(&mut compressed),
+        count: 0,
+    };
+    let mut layer = scan_entries(&mut tar)?;
+    io::copy(&mut tar, &mut io::sink())?;
+    layer.tar_bytes = tar.count;
+    drop(tar);
+    io::copy(&mut compressed, &mut io::sink())?;
+    layer.compressed_bytes = compressed.count;
+    Ok(layer)
+}
+
+fn scan_entries(reader: impl Read) -> io::Result<ScannedLayer> {
+    let mut layer = ScannedLayer::default();
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let kind = match entry.header().entry_type() {
+            tar::EntryType::Regular | tar::EntryType::Continuous => FileKind::File,
+            tar::EntryType::Directory => FileKind::Directory,
+            tar::EntryType::Symlink => FileKind::Symlink,
+            tar::EntryType::Link => FileKind::Hardlink,
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => FileKind::Other,
+            // Extension headers (PAX, GNU long names) are folded into the next entry by `tar`.
+            _ => continue,
+        };
+        let Some(path) = normalize_layer_path(&entry.path_bytes()) else {
+            continue;
+        };
+        let (parent, name) = split_parent(&path);
+        if name == ".wh..wh..opq" {
+            layer.opaque_dirs.push(parent.to_owned());
+            continue;
+        }
+        if let Some(hidden) = name.strip_prefix(".wh.") {
+            // `.wh..wh.*` other than the opaque marker is aufs bookkeeping, not a deletion.
+            if !hidden.starts_with(".wh.") {
+                layer.whiteouts.push(join(parent, hidden));
+            }
+            continue;
+        }
+        let size = if kind == FileKind::File {
+            entry.size()
+        } else {
+            0
+        };
+        let mode = entry.header().mode().unwrap_or(0);
+        if kind == FileKind::File
+            && let Some(manager) = PackageManager::for_path(&path)
+        {
+            let mut contents = Vec::new();
+            (&mut entry)
+                .take(PACKAGE_DATABASE_LIMIT)
+                .read_to_end(&mut contents)?;
+            let text = String::from_utf8_lossy(&contents);
+            layer.package_databases.push(PackageDatabase {
+                path: path.clone(),
+                manager,
+                packages: parse_database(manager, &text),
+                truncated: size > PACKAGE_DATABASE_LIMIT,
+            });
+        }
+        layer.size_bytes = layer.size_bytes.saturating_add(size);
+        layer.files.push(FileEntry {
+            path,
+            size,
+            kind,
+            mode,
+        });
+    }
+    Ok(layer)
+}
+
+/// `./usr/bin/` → `/usr/bin`; `None` for the root itself.
+pub(crate) fn normalize_layer_path(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let mut path = String::with_capacity(text.len() + 1);
+    for component in text.split('/') {
+        if component.is_empty() || component == "." {
+            continue;
+        }
+        path.push('/');
+        path.push_str(component);
+    }
+    (!path.is_empty()).then_some(path)
+}
+
+/// `/a/b` → (`/a`, `b`); `/a` → (`/`, `a`).
+fn split_parent(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(0) => ("/", path.get(1..).unwrap_or("")),
+        Some(i) => (
+            path.get(..i).unwrap_or("/"),
+            path.get(i + 1..).unwrap_or(""),
+        ),
+        None => ("/", path),
+    }
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir == "/" {
+        format!("/{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
