@@ -459,16 +459,15 @@ fn expand_or_keep(result: Result<ExpandedWord, ShellError>, text: &str) -> (Expa
     }
 }
 
-/// `WORKDIR` resolution: relative paths join the current directory; the result
-/// is cleaned like Go's `path.Clean`.
-fn resolve_workdir(current: &str, path: &str) -> String {
-    if path.is_empty() {
-        return current.to_string();
-    }
+/// `path` resolved against the absolute directory `base` (an absolute `path`
+/// stands alone) and cleaned like Go's `path.Clean`, as BuildKit resolves
+/// `WORKDIR` and container paths: always absolute, no `.`, `..`, repeated or
+/// trailing `/`. An empty `path` is `base`.
+pub fn resolve_path(base: &str, path: &str) -> String {
     let joined = if path.starts_with('/') {
         path.to_string()
     } else {
-        format!("{current}/{path}")
+        format!("{base}/{path}")
     };
     let mut parts: Vec<&str> = Vec::new();
     for part in joined.split('/') {
@@ -844,7 +843,7 @@ impl<'a> Builder<'a> {
             (Keyword::User, Args::Text(word)) => state.user = Some(expand(&state, &word.text)),
             (Keyword::Workdir, Args::Text(word)) => {
                 let path = expand(&state, &word.text);
-                state.workdir = resolve_workdir(&state.workdir, &path);
+                state.workdir = resolve_path(&state.workdir, &path);
             }
             (Keyword::Shell, Args::Command(Command::Exec { args })) => {
                 state.shell = args.iter().map(|a| a.text.clone()).collect();
@@ -945,10 +944,10 @@ mod tests {
 
     #[test]
     fn resolves_workdir() {
-        assert_eq!(resolve_workdir("/", "app"), "/app");
-        assert_eq!(resolve_workdir("/app", "src/../lib/"), "/app/lib");
-        assert_eq!(resolve_workdir("/app", "/srv//x/."), "/srv/x");
-        assert_eq!(resolve_workdir("/app", ".."), "/");
+        assert_eq!(resolve_path("/", "app"), "/app");
+        assert_eq!(resolve_path("/app", "src/../lib/"), "/app/lib");
+        assert_eq!(resolve_path("/app", "/srv//x/."), "/srv/x");
+        assert_eq!(resolve_path("/app", ".."), "/");
     }
 
     #[test]

@@ -2,6 +2,7 @@ use crate::dependency_install::{Ecosystem, dependency_install};
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::shell_command::{SimpleCommand, run_commands};
+use layercake_model::resolve_path;
 use layercake_syntax::{Args, Instruction, Keyword, TextRange};
 
 /// `COPY . .` before the dependency install, so every source change reinstalls.
@@ -153,29 +154,9 @@ fn install_directory(
         if target.contains('$') || target.starts_with('~') || target == "-" {
             return None;
         }
-        dir = join_path(&dir, target);
+        dir = resolve_path(&dir, target);
     }
     Some(dir)
-}
-
-/// `path` resolved against the absolute directory `base`, normalised, no trailing `/`.
-fn join_path(base: &str, path: &str) -> String {
-    let joined = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{base}/{path}")
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -244,7 +225,7 @@ fn context_manifests(ctx: &LintContext<'_>, copy: &Instruction, manifests: &str)
         .instructions
         .iter()
         .position(|i| std::ptr::eq(i, copy))?;
-    let dest = join_path(&ctx.model.state_at(index)?.workdir, &dest.text);
+    let dest = resolve_path(&ctx.model.state_at(index)?.workdir, &dest.text);
     let prefix = if dest == "/" {
         dest
     } else {
@@ -376,6 +357,6 @@ fn broad_copy(ctx: &LintContext<'_>, index: usize, instruction: &Instruction) ->
     let workdir = ctx.model.state_at(index)?.workdir.clone();
     Some(BroadCopy::Directory {
         source: trimmed.to_string(),
-        dest: join_path(&workdir, &dest.text),
+        dest: resolve_path(&workdir, &dest.text),
     })
 }

@@ -5,6 +5,7 @@ use crate::rules::kept_caches::{Cache, shipped_runs};
 use crate::rules::run_words::{LocatedCommand, append_offset, located_run_commands};
 use crate::shell_command::{SimpleCommand, run_commands};
 use crate::shipped_stages::lineage_of_instruction;
+use layercake_model::resolve_path;
 use layercake_syntax::{Args, Instruction, Keyword, MountType, TextRange};
 
 /// A RUN that deletes what an earlier layer wrote: the bytes stay in the image.
@@ -248,7 +249,7 @@ fn find_cleanups(
             .iter()
             .filter(|a| !a.starts_with('-') && !a.contains('$'))
             .filter(|a| a.starts_with('/') || !cd_before)
-            .map(|a| normalize(&join(workdir, a)))
+            .map(|a| resolve_path(workdir, a))
             .filter(|t| !t.is_empty() && t != "/")
             .collect();
         if targets.is_empty() || run_mounts_cover(run, &targets) {
@@ -586,7 +587,7 @@ fn bind_mount_sketch(
                 replacement: format!(
                     " --mount=type=bind{from},source={},target={}",
                     source.text,
-                    normalize(&target)
+                    resolve_path("/", &target)
                 ),
             },
             Edit {
@@ -668,7 +669,7 @@ fn copied_paths(instruction: &Instruction, workdir: &str) -> Vec<WrittenPath> {
                 dest_path.clone()
             };
             WrittenPath {
-                path: normalize(&path),
+                path: resolve_path("/", &path),
                 contents_unnamed: false,
             }
         })
@@ -689,9 +690,9 @@ fn downloaded_paths(run: &Instruction, workdir: &str) -> Vec<WrittenPath> {
                 return None;
             }
             if p.starts_with('/') {
-                return Some(normalize(p));
+                return Some(resolve_path("/", p));
             }
-            cwd.as_ref().map(|c| normalize(&join(c, p)))
+            cwd.as_ref().map(|c| resolve_path(c, p))
         };
         // `-o FILE`, also at the end of a cluster of short options (`-fsSLo FILE`).
         let value_after = |names: &[&str]| -> Vec<&str> {
@@ -789,7 +790,7 @@ fn run_mounts_cover(run: &Instruction, paths: &[String]) -> bool {
             m.kind,
             MountType::Cache | MountType::Tmpfs | MountType::Bind
         ) && m.target.as_deref().is_some_and(|t| {
-            let t = normalize(t);
+            let t = resolve_path("/", t);
             paths.iter().any(|p| {
                 let p = p.trim_end_matches("/*");
                 p == t || p.starts_with(&format!("{t}/"))
@@ -828,21 +829,6 @@ fn join(base: &str, path: &str) -> String {
     }
 }
 
-/// Collapses `.`, `..`, repeated and trailing slashes (a final `/*` is kept).
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -873,8 +859,8 @@ mod tests {
 
     #[test]
     fn normalizes_and_matches_paths() {
-        assert_eq!(normalize("/tmp//x/../y/"), "/tmp/y");
-        assert_eq!(normalize("/tmp/*"), "/tmp/*");
+        assert_eq!(resolve_path("/", "/tmp//x/../y/"), "/tmp/y");
+        assert_eq!(resolve_path("/", "/tmp/*"), "/tmp/*");
         let file = WrittenPath {
             path: "/tmp/big.tar.gz".into(),
             contents_unnamed: false,

@@ -1,6 +1,7 @@
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use layercake_model::StageBase;
+use layercake_model::resolve_path;
 use layercake_syntax::{Args, Keyword};
 
 /// `WORKDIR` with a relative path.
@@ -75,7 +76,7 @@ impl Rule for RelativeWorkdir {
             let Some(state) = ctx.model.state_at(index) else {
                 continue;
             };
-            let resolved = join_clean(&state.workdir, path);
+            let resolved = resolve_path(&state.workdir, path);
             let literal = !word.text.contains('$');
             let subject = if literal {
                 format!("`WORKDIR {}`", word.text.trim())
@@ -198,30 +199,15 @@ fn is_absolute(path: &str) -> bool {
         || (bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':')
 }
 
-/// `current` joined with `path`, cleaned like Go's `path.Clean` (as BuildKit does).
-fn join_clean(current: &str, path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in current.split('/').chain(path.split('/')) {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn joins_and_cleans() {
-        assert_eq!(join_clean("/", "app"), "/app");
-        assert_eq!(join_clean("/srv", "app/../lib/"), "/srv/lib");
-        assert_eq!(join_clean("/srv", ".."), "/");
+        assert_eq!(resolve_path("/", "app"), "/app");
+        assert_eq!(resolve_path("/srv", "app/../lib/"), "/srv/lib");
+        assert_eq!(resolve_path("/srv", ".."), "/");
     }
 
     #[test]
