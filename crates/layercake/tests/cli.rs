@@ -356,3 +356,24 @@ fn layercake_syntax_parses(source: &str) -> bool {
     let out = layercake(dir.path(), &["parse", "Dockerfile"]);
     out.status.code() == Some(0)
 }
+
+#[test]
+fn no_fixes_are_offered_for_a_file_buildkit_cannot_parse() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM alpine:3.20\nRUN apk add curl\nRUN <<EOF\necho never terminated\n",
+    );
+    let out = layercake(dir.path(), &["lint", "--format", "json", "."]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let findings = json["findings"].as_array().expect("findings");
+    assert!(
+        findings.iter().any(|f| f["code"] == "LC304"),
+        "the finding stands"
+    );
+    assert!(
+        findings.iter().all(|f| f["fix"].is_null()),
+        "but no fix: {findings:?}"
+    );
+}

@@ -82,6 +82,14 @@ pub fn lint_source_in_context(
         findings.extend(sink.into_findings());
     }
     let (mut findings, _unknown) = apply_suppressions(&dockerfile, source, findings);
+    // Where BuildKit cannot parse the file, edits computed from the recovered
+    // tree may land in the wrong place (inside an unterminated heredoc, say):
+    // the findings stand, their fixes wait until the file parses.
+    if !dockerfile.is_ok() {
+        for finding in &mut findings {
+            finding.fix = None;
+        }
+    }
     findings.sort_by(|a, b| (a.range.start, a.code).cmp(&(b.range.start, b.code)));
     FileReport {
         path: path.to_string(),

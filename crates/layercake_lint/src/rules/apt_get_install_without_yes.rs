@@ -74,7 +74,12 @@ impl Rule for AptGetInstallWithoutYes {
                 };
                 let prompts = match &package.action {
                     OsPackageAction::Install { packages }
-                    | OsPackageAction::Remove { packages } => !packages.is_empty(),
+                    | OsPackageAction::Remove { packages } => {
+                        // `apt-get -f install` repairs dependencies: it asks too.
+                        let fix_broken = package.command.has_flag("-f")
+                            || package.command.has_flag("--fix-broken");
+                        !packages.is_empty() || fix_broken
+                    }
                     OsPackageAction::Upgrade => true,
                     _ => false,
                 };

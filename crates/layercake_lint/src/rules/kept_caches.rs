@@ -90,8 +90,13 @@ impl Cache {
                     && !command.has_flag("--cache")
             }
             Cache::Yarn => {
+                // Bare `yarn` installs; `yarn --version` or `yarn --help` does not.
+                let info_only = ["--version", "-v", "--help", "-h"]
+                    .iter()
+                    .any(|f| command.has_flag(f));
                 command.program() == "yarn"
                     && matches!(command.subcommand(), None | Some("install" | "add"))
+                    && !info_only
                     && !command.has_flag("--cache-folder")
             }
         }

@@ -31,8 +31,10 @@ It stays silent when the process does not end up running as root:
 - the image extends a service image whose own entrypoint drops privileges
   (`postgres`, `mysql`, `mariadb`, `redis`, `mongo`, `rabbitmq`, …) and does
   not replace its `ENTRYPOINT`;
-- the target is `FROM scratch` with no `CMD` or `ENTRYPOINT` anywhere: an
-  artifact-export stage for `docker build --output`, not a runnable image;
+- the shipped stages set no `CMD` or `ENTRYPOINT` at all (and no explicit
+  `USER root`): a base or toolbox image that other Dockerfiles build FROM and
+  that decide the user, or an artifact-export stage for `docker build
+  --output`;
 - the base is a Windows image (`nanoserver`, `servercore`), whose users are
   `ContainerUser` and `ContainerAdministrator`.
 
@@ -147,7 +149,10 @@ impl Rule for RunsAsRoot {
         if !explicit_root && facts.as_ref().is_some_and(|f| f.runs_as_non_root) {
             return;
         }
-        if scratch && entry.entrypoint.is_none() && entry.cmd.is_none() {
+        // An image that sets no command of its own is a base or toolbox image
+        // (or an export stage): images built FROM it decide the user. Only
+        // an explicit `USER root` is still worth saying.
+        if !explicit_root && entry.entrypoint.is_none() && entry.cmd.is_none() {
             return;
         }
         if entry.drops_privileges() || entry.is_some() && installs_privilege_dropper(ctx, &chain) {
