@@ -16,6 +16,7 @@ pub mod rules;
 mod settings;
 mod shell_command;
 mod shipped_stages;
+mod similar;
 mod suppression;
 
 pub use build_context::BuildContextInfo;

@@ -54,6 +54,8 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::arg_in_from_not_declared::ArgInFromNotDeclared,
     &rules::apt_get_install_without_yes::AptGetInstallWithoutYes,
     &rules::cd_in_run::CdInRun,
+    &rules::instruction_before_from::InstructionBeforeFrom,
+    &rules::unknown_instruction::UnknownInstruction,
 ];
 
 /// The rule with `code` (e.g. `LC201`), case-insensitively.

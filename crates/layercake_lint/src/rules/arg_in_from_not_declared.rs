@@ -1,5 +1,6 @@
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
+use crate::similar::edit_distance;
 use layercake_model::{EdgeKind, ExpandedValue};
 use layercake_syntax::{Args, Keyword, TextRange};
 
@@ -186,21 +187,6 @@ fn declare_fix(ctx: &LintContext<'_>, names: &[&str]) -> Option<Fix> {
         }],
         applicability: Applicability::Unsafe,
     })
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

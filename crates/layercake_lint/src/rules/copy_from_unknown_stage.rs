@@ -1,5 +1,6 @@
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
+use crate::similar::edit_distance;
 use layercake_model::{EdgeKind, StageRef};
 
 /// `COPY --from` or `RUN --mount=from=` names no stage.
@@ -106,6 +107,9 @@ fn looks_like_stage_name(name: &str) -> bool {
 
 fn closest_stage_name(ctx: &LintContext<'_>, name: &str) -> Option<String> {
     let name = name.to_ascii_lowercase();
+    // A stage whose name has the written word as a whole part (`set` in
+    // `license-set`) is a better guess than one a letter or two away.
+    let is_part = |candidate: &str| candidate.split(['-', '_', '.']).any(|part| part == name);
     ctx.model
         .stages
         .iter()
@@ -114,21 +118,6 @@ fn closest_stage_name(ctx: &LintContext<'_>, name: &str) -> Option<String> {
         .filter(|(distance, candidate)| {
             *distance <= 2 || candidate.contains(name.as_str()) || name.contains(candidate.as_str())
         })
-        .min_by_key(|(distance, _)| *distance)
+        .min_by_key(|(distance, candidate)| (!is_part(candidate), *distance))
         .map(|(_, candidate)| candidate)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }

@@ -54,7 +54,8 @@ COPY --from=build /out/app /app
 No fix: which files the runtime needs is not visible in the Dockerfile.
 
 ## Equivalents
-hadolint: none. BuildKit: none.
+hadolint: DL3067, which also fires in stages that do not ship and on
+`COPY --from=stage / /` squashes of a finished image. BuildKit: none.
 "#,
 };
 

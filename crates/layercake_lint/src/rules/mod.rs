@@ -81,6 +81,8 @@ pub mod apt_get_install_without_yes;
 pub mod arg_in_from_not_declared;
 /// LC508: `RUN cd DIR && …` where WORKDIR fits.
 pub mod cd_in_run;
+/// LC509: an instruction before the first FROM, or no FROM.
+pub mod instruction_before_from;
 /// LC503: EXPOSE with an invalid port or a host mapping.
 pub mod invalid_expose;
 /// LC504: an overridden CMD, ENTRYPOINT or HEALTHCHECK.
@@ -91,5 +93,7 @@ pub mod relative_workdir;
 pub mod shell_form_entrypoint;
 /// LC505: a build argument used where it is not in scope.
 pub mod undefined_variable;
+/// LC510: an instruction word Docker does not know.
+pub mod unknown_instruction;
 
 mod stage_closure;
