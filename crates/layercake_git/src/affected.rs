@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use crate::dockerignore::DockerIgnore;
 use crate::repository::{ChangeStatus, ChangedPath};
 use crate::targets::BuildTarget;
+use layercake_dockerignore::DockerIgnore;
 
 /// How many changed paths a [`AffectedReason::ContextChanged`] lists.
 pub const LISTED_CONTEXT_PATHS: usize = 5;

@@ -35,7 +35,8 @@
 
 mod affected;
 mod command;
-pub mod dockerignore;
+/// `.dockerignore` matching, shared with the linter.
+pub use layercake_dockerignore as dockerignore;
 mod error;
 mod repository;
 mod targets;

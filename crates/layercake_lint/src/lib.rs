@@ -5,7 +5,6 @@ mod base_image;
 mod build_context;
 mod build_step;
 mod dependency_install;
-mod dockerignore;
 mod docs;
 mod finding;
 mod fix;

@@ -1,6 +1,6 @@
-use crate::dockerignore::DockerIgnore;
 use crate::finding::{Category, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
+use layercake_dockerignore::DockerIgnore;
 use layercake_syntax::{Args, Keyword};
 
 /// `COPY config/ …` while `.dockerignore` excludes `config`.

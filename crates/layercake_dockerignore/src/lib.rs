@@ -15,6 +15,7 @@
 //! This duplicates `layercake_lint::dockerignore` on purpose for now (this
 //! crate must not depend on the linter); the two should become one small
 //! shared crate.
+#![deny(missing_docs)]
 
 /// The patterns of one `.dockerignore` file.
 #[derive(Clone, Debug, Default)]
@@ -31,6 +32,8 @@ pub struct Pattern {
     pub exception: bool,
     /// The 1-based line number in the file.
     pub line: usize,
+    /// The line as written, trimmed (for messages).
+    pub written: String,
     matcher: Matcher,
 }
 
@@ -100,6 +103,7 @@ impl DockerIgnore {
                 pattern,
                 exception,
                 line: index + 1,
+                written: line.to_string(),
                 matcher,
             });
         }
@@ -145,6 +149,45 @@ impl DockerIgnore {
         }
         decided
     }
+}
+
+impl DockerIgnore {
+    /// Whether an exception (`!`) line could re-include something inside the
+    /// directory `path`: then BuildKit still sends part of it.
+    pub fn may_reinclude_under(&self, path: &str) -> bool {
+        let path = clean(path.trim_start_matches('/'));
+        let segments: Vec<&str> = path.split('/').collect();
+        self.patterns
+            .iter()
+            .filter(|p| p.exception)
+            .any(|p| could_match_below(&p.pattern, &segments))
+    }
+}
+
+/// Whether `pattern` could match a path below the directory `dir` (given as
+/// its segments): each of its segments matches the directory's, as far as
+/// both go, or a `**` lets it reach anywhere.
+fn could_match_below(pattern: &str, dir: &[&str]) -> bool {
+    for (n, part) in pattern.split('/').enumerate() {
+        if part.contains("**") {
+            return true;
+        }
+        let Some(segment) = dir.get(n) else {
+            // The pattern goes deeper than `dir` and every segment so far fits.
+            return true;
+        };
+        let one = Pattern {
+            pattern: part.to_string(),
+            exception: false,
+            line: 0,
+            written: String::new(),
+            matcher: compile(part),
+        };
+        if !one.matches(segment) {
+            return false;
+        }
+    }
+    false
 }
 
 impl Pattern {
@@ -467,6 +510,17 @@ mod tests {
         let ignore = "*\n!src\n";
         assert!(excluded(ignore, "Dockerfile"));
         assert!(!excluded(ignore, "src/main.rs"));
+    }
+
+    #[test]
+    fn exceptions_inside_an_excluded_directory_may_reinclude() {
+        let ignore = DockerIgnore::parse("config\n!config/default.yml\n");
+        assert!(ignore.excluded_by("config").is_some());
+        assert!(ignore.may_reinclude_under("config"));
+        let ignore = DockerIgnore::parse("config\n!docs\n");
+        assert!(!ignore.may_reinclude_under("config"));
+        let ignore = DockerIgnore::parse("*\n!**/*.json\n");
+        assert!(ignore.may_reinclude_under("anything"));
     }
 
     #[test]
