@@ -123,8 +123,15 @@ impl Rule for FullBaseImageInRuntime {
                 "; smaller still: an `-alpine` image (musl libc: glibc-only binaries break) or a distroless image (no shell, no package manager)"
             }
         };
+        // The full language images are built on buildpack-deps (compilers,
+        // headers); full Debian has no compilers, only more of the rest.
+        let extra = if debian {
+            "with documentation, locales and tools"
+        } else {
+            "with compilers, headers and docs"
+        };
         let message = format!(
-            "The shipped image is built on the full `{reference}`{via}, with compilers, headers and docs the application does not run; `{slimmer}` has the same runtime{alternatives}"
+            "The shipped image is built on the full `{reference}`{via}, {extra} the application does not run; `{slimmer}` has the same runtime{alternatives}"
         );
         let fix = (raw.text == *reference && image.digest.is_none()).then(|| Fix {
             description: format!("Use `{slimmer}`"),
