@@ -144,6 +144,11 @@ pub fn split_script(script: &str) -> Vec<SimpleCommand> {
                 finish_word(&mut word, &mut in_word, &mut words);
                 finish_command(&mut words, &mut commands);
             }
+            // `2>&1`, `>&2` and `&>file` are redirections, not `&` lists.
+            '&' if word.ends_with('>') || chars.peek() == Some(&'>') => {
+                in_word = true;
+                word.push('&');
+            }
             '&' | '|' | ';' | '\n' | '(' | ')' => {
                 finish_word(&mut word, &mut in_word, &mut words);
                 finish_command(&mut words, &mut commands);
@@ -402,6 +407,15 @@ mod tests {
         assert_eq!(
             programs("cd /app && NODE_ENV=production npm ci --omit=dev; curl -fsSL x | sh"),
             ["cd /app", "npm ci --omit=dev", "curl -fsSL x", "sh"]
+        );
+    }
+
+    #[test]
+    fn redirections_are_not_command_separators() {
+        assert_eq!(programs("make 2>&1 | tee log"), ["make 2>&1", "tee log"]);
+        assert_eq!(
+            programs("echo err >&2 && cmd &>/dev/null"),
+            ["echo err >&2", "cmd &>/dev/null"]
         );
     }
 
