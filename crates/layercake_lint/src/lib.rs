@@ -56,10 +56,7 @@ pub fn lint_source_in_context(
     let run_commands: Vec<Vec<shell_command::SimpleCommand>> = dockerfile
         .instructions
         .iter()
-        .map(|i| match i.keyword {
-            layercake_syntax::Keyword::Run => shell_command::run_commands(i),
-            _ => Vec::new(),
-        })
+        .map(shell_command::run_commands)
         .collect();
     let ctx = LintContext {
         path,

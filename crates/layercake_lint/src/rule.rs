@@ -4,7 +4,8 @@ use crate::build_context::BuildContextInfo;
 use crate::finding::{Category, Finding, Fix, Severity};
 use crate::shell_command::SimpleCommand;
 use layercake_model::DockerfileModel;
-use layercake_syntax::{Dockerfile, LineIndex, TextRange};
+use layercake_syntax::{Dockerfile, Instruction, LineIndex, TextRange};
+use std::borrow::Cow;
 
 /// What a rule is: code, name, category, default severity and documentation.
 #[derive(Debug)]
@@ -39,15 +40,37 @@ pub struct LintContext<'a> {
     pub line_index: &'a LineIndex,
     /// What the CLI saw of the build context; `None` when linting text alone.
     pub build_context: Option<&'a BuildContextInfo>,
-    /// The simple commands of each instruction (empty unless a RUN), split
-    /// once per file for every rule.
+    /// The simple commands of each instruction (a RUN's, or a shell-form CMD's
+    /// or ENTRYPOINT's; empty for the rest), split once per file.
     pub run_commands: &'a [Vec<SimpleCommand>],
 }
 
 impl LintContext<'_> {
-    /// The simple commands of the instruction at `index` (empty unless a RUN).
+    /// The simple commands of the instruction at `index`.
     pub fn run_commands_at(&self, index: usize) -> &[SimpleCommand] {
         self.run_commands.get(index).map_or(&[], Vec::as_slice)
+    }
+
+    /// The simple commands of `instruction`: the ones split once for the file
+    /// when it is one of this file's instructions, else split now (an
+    /// ONBUILD trigger, say).
+    pub fn commands_of(&self, instruction: &Instruction) -> Cow<'_, [SimpleCommand]> {
+        // The instructions are one slice, so an instruction of this file has
+        // an index its address gives away; `ptr::eq` confirms it.
+        let base = self.dockerfile.instructions.as_ptr() as usize;
+        let address = instruction as *const Instruction as usize;
+        let size = std::mem::size_of::<Instruction>();
+        if size > 0 && address >= base && (address - base).is_multiple_of(size) {
+            let index = (address - base) / size;
+            if let (Some(own), Some(commands)) = (
+                self.dockerfile.instructions.get(index),
+                self.run_commands.get(index),
+            ) && std::ptr::eq(own, instruction)
+            {
+                return Cow::Borrowed(commands.as_slice());
+            }
+        }
+        Cow::Owned(crate::shell_command::run_commands(instruction))
     }
 
     /// The 1-based line of a byte offset, for messages.

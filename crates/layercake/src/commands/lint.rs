@@ -3,7 +3,7 @@
 use crate::cli::{ColorChoice, FailOn as CliFailOn, LintArgs, OutputFormat};
 use crate::discover::{display_path, find_dockerfiles};
 use anyhow::Context;
-use layercake_config::{CliOverrides, ConfigResolver, FailOn, resolve_rule};
+use layercake_config::{CliOverrides, ConfigResolver, FailOn, ResolvedSettings, resolve_rule};
 use layercake_lint::{FileReport, Severity, lint_source_in_context};
 use layercake_render::{Format, RenderOptions, render};
 use std::io::IsTerminal;
@@ -26,45 +26,36 @@ pub fn run(args: &LintArgs) -> anyhow::Result<u8> {
         eprintln!("layercake: no Dockerfiles found in {}", shown(&paths));
     }
 
-    let mut reports = Vec::with_capacity(files.len());
-    let mut failed = false;
+    // Settings come from a cache that reads each config once, so they are
+    // resolved in order; the linting itself runs on every core.
     let mut had_error = false;
+    let mut jobs: Vec<LintJob> = Vec::with_capacity(files.len());
     for file in &files {
-        let settings = match resolver.settings_for(file, &overrides) {
-            Ok(settings) => settings,
+        match resolver.settings_for(file, &overrides) {
+            Ok(settings) => jobs.push(LintJob {
+                file: file.clone(),
+                settings,
+            }),
             Err(error) => {
                 eprintln!("layercake: error: {error}");
                 had_error = true;
-                continue;
             }
-        };
-        let bytes = match std::fs::read(file) {
-            Ok(bytes) => bytes,
+        }
+    }
+    let fix = (args.fix || args.unsafe_fixes).then_some(args.unsafe_fixes);
+    let mut reports = Vec::with_capacity(jobs.len());
+    let mut failed = false;
+    for (job, outcome) in jobs.iter().zip(lint_in_parallel(&jobs, fix)) {
+        match outcome {
+            Ok(report) => {
+                failed |= job.settings.fails(&report.findings);
+                reports.push(report);
+            }
             Err(error) => {
-                eprintln!("layercake: error: cannot read {}: {error}", file.display());
+                eprintln!("layercake: error: {error:#}");
                 had_error = true;
-                continue;
             }
-        };
-        let source = String::from_utf8_lossy(&bytes);
-        let context = crate::build_context::read_build_context(file);
-        let shown = display_path(file);
-        let lint =
-            |text: &str| lint_source_in_context(&shown, text, &settings.lint, context.as_ref());
-        let report: FileReport = if args.fix || args.unsafe_fixes {
-            match apply_fixes_to_file(file, &shown, &bytes, args.unsafe_fixes, lint) {
-                Ok(report) => report,
-                Err(error) => {
-                    eprintln!("layercake: error: {error:#}");
-                    had_error = true;
-                    continue;
-                }
-            }
-        } else {
-            lint(&source)
-        };
-        failed |= settings.fails(&report.findings);
-        reports.push(report);
+        }
     }
 
     let options = RenderOptions {
@@ -79,6 +70,66 @@ pub fn run(args: &LintArgs) -> anyhow::Result<u8> {
     } else {
         crate::EXIT_OK
     })
+}
+
+/// One Dockerfile to lint, with its resolved settings.
+struct LintJob {
+    file: PathBuf,
+    settings: ResolvedSettings,
+}
+
+/// Lints `jobs` on as many threads as there are cores; results come back in
+/// the order of `jobs`. `fix` is `Some(include_unsafe)` for `--fix`.
+fn lint_in_parallel(jobs: &[LintJob], fix: Option<bool>) -> Vec<anyhow::Result<FileReport>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<anyhow::Result<FileReport>>> =
+        (0..jobs.len()).map(|_| None).collect();
+    let done: Vec<Vec<(usize, anyhow::Result<FileReport>)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(index) else { break };
+                        mine.push((index, lint_one(job, fix)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    for (index, result) in done.into_iter().flatten() {
+        if let Some(slot) = results.get_mut(index) {
+            *slot = Some(result);
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(anyhow::anyhow!("a lint worker stopped"))))
+        .collect()
+}
+
+/// Reads, lints (and with `fix`, fixes) one Dockerfile.
+fn lint_one(job: &LintJob, fix: Option<bool>) -> anyhow::Result<FileReport> {
+    let file = &job.file;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let context = crate::build_context::read_build_context(file);
+    let shown = display_path(file);
+    let lint =
+        |text: &str| lint_source_in_context(&shown, text, &job.settings.lint, context.as_ref());
+    match fix {
+        Some(include_unsafe) => apply_fixes_to_file(file, &shown, &bytes, include_unsafe, lint),
+        None => Ok(lint(&String::from_utf8_lossy(&bytes))),
+    }
 }
 
 /// Applies fixes to one file and writes it back; returns what remains.

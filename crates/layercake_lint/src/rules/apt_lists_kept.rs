@@ -3,7 +3,6 @@ use crate::package_install::{OsPackageAction, OsPackageManager, os_package_comma
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::kept_caches::{Cache, LaterRemovals, shipped_runs};
 use crate::rules::run_words::{append_offset, located_run_commands};
-use crate::shell_command::run_commands;
 use crate::shipped_stages::lineage_of_instruction;
 use layercake_syntax::{Keyword, TextRange};
 
@@ -141,7 +140,8 @@ fn later_install_without_update(ctx: &LintContext<'_>, index: usize) -> Option<u
             i.keyword == Keyword::Run && lineage_of_instruction(ctx.model, *later).contains(&stage)
         })
         .find(|(_, run)| {
-            let first_apt = run_commands(run)
+            let first_apt = ctx
+                .commands_of(run)
                 .iter()
                 .filter_map(os_package_command)
                 .find(|c| c.manager == OsPackageManager::Apt)

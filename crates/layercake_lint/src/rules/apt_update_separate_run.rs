@@ -1,7 +1,7 @@
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::package_install::{OsPackageAction, OsPackageManager, os_package_command};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
-use crate::shell_command::{SimpleCommand, run_commands};
+use crate::shell_command::SimpleCommand;
 use layercake_syntax::{Args, Command, Instruction, Keyword, TextRange};
 
 /// `RUN apt-get update` alone, then `RUN apt-get install` in a later layer.
@@ -87,7 +87,8 @@ impl Rule for AptUpdateSeparateRun {
                 if instruction.keyword != Keyword::Run {
                     continue;
                 }
-                let os: Vec<_> = run_commands(instruction)
+                let os: Vec<_> = ctx
+                    .commands_of(instruction)
                     .iter()
                     .filter_map(os_package_command)
                     .collect();
@@ -136,7 +137,8 @@ fn relying_runs(
         .filter_map(|index| ctx.dockerfile.instructions.get(index))
         .filter(|i| i.keyword == Keyword::Run)
         .filter(|run| {
-            let os: Vec<_> = run_commands(run)
+            let os: Vec<_> = ctx
+                .commands_of(run)
                 .iter()
                 .filter_map(os_package_command)
                 .filter(|c| same_family(c.manager, manager))
@@ -165,7 +167,7 @@ fn collect_refreshes(ctx: &LintContext<'_>, range: std::ops::Range<usize>) -> Ve
         if instruction.keyword != Keyword::Run {
             continue;
         }
-        let commands = run_commands(instruction);
+        let commands = ctx.commands_of(instruction);
         let only_refreshes = !commands.is_empty()
             && commands.iter().all(|c| {
                 os_package_command(c).is_some_and(|o| o.action == OsPackageAction::Update)

@@ -3,7 +3,7 @@ use crate::package_install::{OsPackageAction, OsPackageManager, os_package_comma
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::kept_caches::shipped_runs;
 use crate::rules::run_words::{located_run_commands, word_range};
-use crate::shell_command::{SimpleCommand, run_commands};
+use crate::shell_command::SimpleCommand;
 use crate::shipped_stages::lineage_of_instruction;
 use layercake_syntax::{Args, Keyword, TextRange};
 
@@ -161,7 +161,7 @@ fn configured_earlier(
                 .is_some_and(|s| lineage.contains(&s))
         })
         .any(|(_, instruction)| match instruction.keyword {
-            Keyword::Run => mentions(&run_commands(instruction)),
+            Keyword::Run => mentions(&ctx.commands_of(instruction)),
             Keyword::Copy | Keyword::Add => matches!(
                 &instruction.args,
                 Args::Files { dest: Some(dest), .. } if dest.text.starts_with("/etc/apt/")

@@ -1,7 +1,7 @@
 use crate::dependency_install::{Ecosystem, dependency_install};
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
-use crate::shell_command::{SimpleCommand, run_commands};
+use crate::shell_command::SimpleCommand;
 use layercake_model::resolve_path;
 use layercake_syntax::{Args, Instruction, Keyword, TextRange};
 
@@ -88,7 +88,7 @@ impl Rule for BroadCopyBeforeInstall {
                 if broad_copies.is_empty() || instruction.keyword != Keyword::Run {
                     continue;
                 }
-                let commands = run_commands(instruction);
+                let commands = ctx.commands_of(instruction);
                 let Some(position) = commands
                     .iter()
                     .position(|c| dependency_install(c).is_some())

@@ -6,7 +6,7 @@ use crate::package_install::{
 };
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::stage_closure::is_dev_environment;
-use crate::shell_command::{SimpleCommand, run_commands};
+use crate::shell_command::SimpleCommand;
 use crate::shipped_stages::shipped_stage_chain;
 use layercake_syntax::{Args, Command, Instruction, Keyword, TextRange};
 
@@ -148,7 +148,7 @@ fn runs_an_application(instructions: &[Instruction], indexes: &[usize]) -> bool 
 }
 
 fn report_os_build_packages(ctx: &LintContext<'_>, sink: &mut FindingSink<'_>, run: &Instruction) {
-    let commands = run_commands(run);
+    let commands = ctx.commands_of(run);
     let package_commands: Vec<_> = commands.iter().filter_map(os_package_command).collect();
     let removed: Vec<&str> = package_commands
         .iter()
@@ -256,7 +256,13 @@ fn report_dev_dependencies(ctx: &LintContext<'_>, sink: &mut FindingSink<'_>, in
         .iter()
         .filter_map(|&i| instructions.get(i).map(|ins| (i, ins)))
         .filter(|(_, ins)| ins.keyword == Keyword::Run)
-        .flat_map(|(i, ins)| run_commands(ins).into_iter().map(move |c| (i, c)))
+        .flat_map(|(i, ins)| {
+            ctx.commands_of(ins)
+                .iter()
+                .cloned()
+                .map(move |c| (i, c))
+                .collect::<Vec<_>>()
+        })
         .collect();
     for (position, (index, command)) in commands.iter().enumerate() {
         if !installs_node_dependencies(command) || omits_dev(command) {

@@ -406,7 +406,7 @@ fn fold_fix(
         let blocked = between.iter().any(|r| {
             r.keyword == Keyword::Run
                 && apt
-                && run_commands(r).iter().any(|c| {
+                && ctx.commands_of(r).iter().any(|c| {
                     os_package_command(c).is_some_and(|p| p.manager == OsPackageManager::Apt)
                 })
         });
@@ -463,7 +463,7 @@ fn fold_fix(
             Keyword::Label | Keyword::Expose | Keyword::Maintainer | Keyword::Stopsignal
         )
     });
-    let creator_cds = run_commands(creator).iter().any(|c| c.program() == "cd");
+    let creator_cds = ctx.commands_of(creator).iter().any(|c| c.program() == "cd");
     if !quiet_between || !run.flags.is_empty() || creator_cds || !and_list_only(ctx, run, located) {
         return None;
     }

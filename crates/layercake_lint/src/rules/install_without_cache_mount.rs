@@ -5,7 +5,7 @@ use crate::package_install::{
     OsPackageAction, OsPackageManager, has_cache_mount_for, os_package_command, without_sudo,
 };
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
-use crate::shell_command::{SimpleCommand, run_commands};
+use crate::shell_command::SimpleCommand;
 use layercake_model::{ImageRef, InstructionState};
 use layercake_syntax::{Keyword, TextRange};
 
@@ -111,8 +111,8 @@ impl Rule for InstallWithoutCacheMount {
                 let user = User::of(state, base_runs_as_non_root);
                 let home = user.home(state);
                 let mut uncovered: Vec<CachedTool> = Vec::new();
-                for command in run_commands(run) {
-                    let Some(tool) = cached_tool(&command, state, home.as_deref(), family) else {
+                for command in ctx.commands_of(run).iter() {
+                    let Some(tool) = cached_tool(command, state, home.as_deref(), family) else {
                         continue;
                     };
                     let dirs: Vec<&str> = tool.covered_by.iter().map(String::as_str).collect();

@@ -3,7 +3,7 @@ use crate::build_step::{BuildStep, BuildTool, build_steps_in, option_value, runt
 use crate::dependency_install::dependency_install;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
-use crate::shell_command::{run_commands, split_script};
+use crate::shell_command::split_script;
 use layercake_model::{ImageRef, Stage};
 use layercake_syntax::{Args, Command, Instruction, Keyword, TextRange};
 use std::fmt::Write;
@@ -260,7 +260,8 @@ fn node_production_install(ctx: &LintContext<'_>, stage: &Stage, cut: usize, out
         if instruction.keyword != Keyword::Run {
             continue;
         }
-        if let Some(found) = run_commands(instruction)
+        if let Some(found) = ctx
+            .commands_of(instruction)
             .iter()
             .find_map(|c| dependency_install(c).map(|e| (index, c.clone(), e)))
         {

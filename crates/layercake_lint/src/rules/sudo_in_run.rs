@@ -1,7 +1,7 @@
 use crate::base_image::image_facts;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
-use crate::shell_command::{SimpleCommand, run_commands};
+use crate::shell_command::SimpleCommand;
 use layercake_model::Stage;
 use layercake_syntax::{Args, Command, Instruction, Keyword, TextRange};
 
@@ -70,9 +70,11 @@ impl Rule for SudoInRun {
             else {
                 continue;
             };
-            let sudos: Vec<SimpleCommand> = run_commands(instruction)
-                .into_iter()
+            let sudos: Vec<SimpleCommand> = ctx
+                .commands_of(instruction)
+                .iter()
                 .filter(|c| c.program() == "sudo")
+                .cloned()
                 .collect();
             let Some(first) = sudos.first() else {
                 continue;

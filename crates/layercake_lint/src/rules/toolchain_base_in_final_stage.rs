@@ -4,7 +4,6 @@ use crate::finding::{Category, Severity};
 use crate::package_install::{OsPackageAction, is_build_package, os_package_command};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::stage_closure::is_dev_environment;
-use crate::shell_command::run_commands;
 use crate::shipped_stages::shipped_stage_chain;
 use layercake_model::StageBase;
 use layercake_syntax::Keyword;
@@ -159,7 +158,7 @@ fn build_package_install(ctx: &LintContext<'_>, indexes: &[usize]) -> Option<(us
             .instructions
             .get(index)
             .filter(|i| i.keyword == Keyword::Run)?;
-        run_commands(run)
+        ctx.commands_of(run)
             .iter()
             .find_map(|command| match os_package_command(command)?.action {
                 OsPackageAction::Install { packages } => packages
