@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Seeds the fuzz corpus with the conformance corpus and fuzzes `parse_and_lint`.
+#
+#   fuzz/run.sh [SECONDS] [extra libFuzzer flags...]     (default: 600 seconds)
+#
+# Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
+# Runs libFuzzer in-process with one worker (no -jobs/-fork), so it uses one core. Crashes land in
+# fuzz/artifacts/parse_and_lint/; the corpus in fuzz/corpus/ (both gitignored).
+set -euo pipefail
+
+seconds="${1:-600}"
+shift || true
+
+fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(git -C "$fuzz_dir" rev-parse --show-toplevel)"
+seeds="$repo_root/../shared/corpus/dockerfiles"
+corpus="$fuzz_dir/corpus/parse_and_lint"
+
+mkdir -p "$corpus"
+if [[ -d "$seeds" ]]; then
+    # Flat, content-named copies, so re-seeding never duplicates a file.
+    while IFS= read -r -d '' file; do
+        cp "$file" "$corpus/seed-$(sha1sum "$file" | cut -c1-16)"
+    done < <(find "$seeds" -type f -name 'Dockerfile*' -print0)
+else
+    echo "warning: no seed corpus at $seeds; fuzzing from scratch" >&2
+fi
+# Past crashes are good seeds too.
+for file in "$fuzz_dir"/regressions/*; do
+    [[ -f "$file" && "$(basename "$file")" != README.md ]] && cp "$file" "$corpus/"
+done
+
+cd "$repo_root"
+exec cargo +nightly fuzz run --fuzz-dir "$fuzz_dir" parse_and_lint "$corpus" -- \
+    -dict="$fuzz_dir/dockerfile.dict" \
+    -max_total_time="$seconds" \
+    -print_final_stats=1 \
+    "$@"

@@ -1,0 +1,168 @@
+//! The checks behind layercake's fuzz targets, shared by the libFuzzer target
+//! (`fuzz_targets/parse_and_lint.rs`) and the stable replay of `regressions/`
+//! (`tests/regressions.rs`).
+//!
+//! Every byte range the parser, the linter or a fix produces must lie inside
+//! the source, start on or before its end, and fall on UTF-8 character
+//! boundaries, because renderers and `lint --fix` slice the source with them.
+#![deny(missing_docs)]
+
+use layercake_lint::{FileReport, LintSettings};
+use layercake_render::{Format, RenderOptions};
+use layercake_syntax::{Args, Command, Dockerfile, Instruction, TextRange, Word};
+
+/// Parses, lints and renders `data` (lossily decoded as UTF-8), panicking on
+/// the first broken invariant.
+pub fn check_parse_and_lint(data: &[u8]) {
+    let source = String::from_utf8_lossy(data);
+    let source: &str = &source;
+
+    let dockerfile = layercake_syntax::parse(source);
+    check_dockerfile(source, &dockerfile);
+
+    let report = layercake_lint::lint_source("Dockerfile", source, &LintSettings::default());
+    check_report(source, &report);
+
+    let reports = [report];
+    for format in Format::ALL {
+        let _ = layercake_render::render(format, &reports, &RenderOptions::default());
+    }
+}
+
+fn check_range(source: &str, range: TextRange, what: &str) {
+    let (start, end) = (range.start(), range.end());
+    assert!(start <= end, "{what}: start {start} > end {end}");
+    assert!(
+        end <= source.len(),
+        "{what}: end {end} beyond the source ({} bytes)",
+        source.len()
+    );
+    assert!(
+        source.is_char_boundary(start),
+        "{what}: start {start} is not a char boundary"
+    );
+    assert!(
+        source.is_char_boundary(end),
+        "{what}: end {end} is not a char boundary"
+    );
+}
+
+fn check_word(source: &str, word: &Word, what: &str) {
+    check_range(source, word.range, what);
+}
+
+fn check_dockerfile(source: &str, dockerfile: &Dockerfile) {
+    for directive in &dockerfile.directives {
+        check_range(source, directive.range, "directive");
+    }
+    for comment in &dockerfile.comments {
+        check_range(source, comment.range, "comment");
+    }
+    for error in &dockerfile.errors {
+        check_range(source, error.range, "parse error");
+    }
+    for warning in &dockerfile.warnings {
+        check_range(source, warning.range, "parse warning");
+    }
+    for instruction in &dockerfile.instructions {
+        check_instruction(source, instruction);
+    }
+}
+
+fn check_instruction(source: &str, instruction: &Instruction) {
+    check_range(source, instruction.range, "instruction");
+    check_word(source, &instruction.keyword_word, "keyword");
+    check_word(source, &instruction.args_text, "args_text");
+    for flag in &instruction.flags {
+        check_range(source, flag.range, "flag");
+    }
+    for mount in instruction.mounts() {
+        check_range(source, mount.range, "mount");
+    }
+    for heredoc in &instruction.heredocs {
+        check_range(source, heredoc.marker_range, "heredoc marker");
+        check_range(source, heredoc.body_range, "heredoc body");
+        check_range(source, heredoc.terminator_range, "heredoc terminator");
+    }
+    match &instruction.args {
+        Args::Empty => {}
+        Args::From {
+            image,
+            alias,
+            words,
+        } => {
+            check_word(source, image, "FROM image");
+            if let Some(alias) = alias {
+                check_word(source, alias, "FROM alias");
+            }
+            for word in words {
+                check_word(source, word, "FROM word");
+            }
+        }
+        Args::Command(command) => check_command(source, command),
+        Args::Files { sources, dest, .. } => {
+            for word in sources {
+                check_word(source, word, "file source");
+            }
+            if let Some(dest) = dest {
+                check_word(source, dest, "file destination");
+            }
+        }
+        Args::KeyValues(pairs) => {
+            for pair in pairs {
+                check_range(source, pair.range, "key-value pair");
+                check_word(source, &pair.key, "key");
+                if let Some(value) = &pair.value {
+                    check_word(source, value, "value");
+                }
+            }
+        }
+        Args::Words { words, .. } => {
+            for word in words {
+                check_word(source, word, "word");
+            }
+        }
+        Args::Text(word) | Args::Unknown(word) => check_word(source, word, "text"),
+        Args::Healthcheck { kind, command } => {
+            check_word(source, kind, "HEALTHCHECK kind");
+            if let Some(command) = command {
+                check_command(source, command);
+            }
+        }
+        Args::Onbuild(inner) => check_instruction(source, inner),
+    }
+}
+
+fn check_command(source: &str, command: &Command) {
+    match command {
+        Command::Exec { args } => {
+            for word in args {
+                check_word(source, word, "exec argument");
+            }
+        }
+        Command::Shell { text } => check_word(source, text, "shell text"),
+    }
+}
+
+fn check_report(source: &str, report: &FileReport) {
+    assert_eq!(
+        report.source, source,
+        "the report must carry the linted source"
+    );
+    for finding in &report.findings {
+        let what = format!("finding {}", finding.code);
+        check_range(source, finding.range, &what);
+        let Some(fix) = &finding.fix else { continue };
+        let mut previous_end = 0;
+        for edit in &fix.edits {
+            check_range(source, edit.range, &format!("{what} fix edit"));
+            // `Fix::edits` is documented as non-overlapping and in source order.
+            assert!(
+                edit.range.start() >= previous_end,
+                "{what}: fix edits overlap or are out of order at {}",
+                edit.range.start()
+            );
+            previous_end = edit.range.end();
+        }
+    }
+}
