@@ -380,7 +380,8 @@ fn is_leading_keyword(word: &str) -> bool {
     )
 }
 
-fn is_assignment(word: &str) -> bool {
+/// Whether `word` is a `NAME=value` assignment (which a shell does not run).
+pub fn is_assignment(word: &str) -> bool {
     match word.split_once('=') {
         Some((name, _)) => {
             !name.is_empty()

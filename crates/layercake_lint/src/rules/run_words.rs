@@ -6,7 +6,7 @@
 //! included). The result is only returned when it reads exactly the commands
 //! `run_commands` reads; otherwise a rule offers no precise edit.
 
-use crate::shell_command::{SimpleCommand, run_commands};
+use crate::shell_command::{SimpleCommand, is_assignment, run_commands};
 use layercake_syntax::{Args, Command, Instruction, TextRange};
 
 /// A command of a RUN with the source range of each of its words.
@@ -240,17 +240,6 @@ fn split_located(
     finish_word(&mut word, &mut word_start, word_end, base, &mut words);
     finish_command(&mut words, &mut commands, in_heredoc);
     commands
-}
-
-fn is_assignment(word: &str) -> bool {
-    match word.split_once('=') {
-        Some((name, _)) => {
-            !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-        }
-        None => false,
-    }
 }
 
 #[cfg(test)]
