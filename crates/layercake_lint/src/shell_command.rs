@@ -49,35 +49,19 @@ impl SimpleCommand {
 /// The simple commands a RUN executes: its shell-form text, its exec-form
 /// arguments, and the bodies of heredocs that feed a shell.
 pub fn run_commands(instruction: &Instruction) -> Vec<SimpleCommand> {
-    let mut commands = Vec::new();
+    let scripts = run_scripts(instruction);
     match &instruction.args {
-        Args::Command(Command::Shell { text }) => {
-            commands.extend(split_script(&text.text));
-            let feeds_shell = !text.text.contains('>');
-            if feeds_shell {
-                for heredoc in &instruction.heredocs {
-                    commands.extend(split_script(&heredoc.content));
-                }
-            }
+        // Exec form without a shell script: the array is the command.
+        Args::Command(Command::Exec { args }) if scripts.is_empty() => {
+            vec![SimpleCommand {
+                words: args.iter().map(|w| w.text.clone()).collect(),
+            }]
         }
-        Args::Command(Command::Exec { args }) => {
-            let words: Vec<String> = args.iter().map(|w| w.text.clone()).collect();
-            let is_shell = matches!(
-                words.first().map(String::as_str),
-                Some("sh" | "bash" | "/bin/sh" | "/bin/bash")
-            );
-            match words.iter().position(|w| w == "-c") {
-                Some(i) if is_shell => {
-                    if let Some(script) = words.get(i + 1) {
-                        commands.extend(split_script(script));
-                    }
-                }
-                _ => commands.push(SimpleCommand { words }),
-            }
-        }
-        _ => {}
+        _ => scripts
+            .iter()
+            .flat_map(|script| split_script(script))
+            .collect(),
     }
-    commands
 }
 
 /// Splits shell text into simple commands at `&&`, `||`, `;`, `|`, `&` and
