@@ -24,6 +24,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the parse of a Dockerfile, for tools and editors.
     Parse(ParseArgs),
+    /// Compare the Dockerfiles a change affects between two git refs (lint-only for now).
+    Diff(crate::commands::diff::DiffArgs),
 }
 
 /// `layercake lint`.
@@ -87,6 +89,19 @@ pub enum FailOn {
     Info,
     /// Never fail on findings.
     None,
+}
+
+impl FailOn {
+    /// The configuration's threshold for this flag value.
+    pub fn to_config(self) -> layercake_config::FailOn {
+        use layercake_lint::Severity;
+        match self {
+            FailOn::Error => layercake_config::FailOn::Severity(Severity::Error),
+            FailOn::Warning => layercake_config::FailOn::Severity(Severity::Warning),
+            FailOn::Info => layercake_config::FailOn::Severity(Severity::Info),
+            FailOn::None => layercake_config::FailOn::Never,
+        }
+    }
 }
 
 /// `--color`.

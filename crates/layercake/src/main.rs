@@ -1,4 +1,4 @@
-//! The `layercake` command line: `lint`, `rules`, `explain`, `parse`.
+//! The `layercake` command line: `lint`, `diff`, `rules`, `explain`, `parse`.
 
 mod build_context;
 mod cli;

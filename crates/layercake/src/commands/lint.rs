@@ -3,8 +3,8 @@
 use crate::cli::{ColorChoice, FailOn as CliFailOn, LintArgs, OutputFormat};
 use crate::discover::{display_path, find_dockerfiles};
 use anyhow::Context;
-use layercake_config::{CliOverrides, ConfigResolver, FailOn, ResolvedSettings, resolve_rule};
-use layercake_lint::{FileReport, Severity, lint_source_in_context};
+use layercake_config::{CliOverrides, ConfigResolver, ResolvedSettings, resolve_rule};
+use layercake_lint::{FileReport, lint_source_in_context};
 use layercake_render::{Format, RenderOptions, render};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -166,12 +166,7 @@ fn cli_overrides(args: &LintArgs) -> anyhow::Result<CliOverrides> {
             .collect()
     };
     Ok(CliOverrides {
-        fail_on: args.fail_on.map(|f| match f {
-            CliFailOn::Error => FailOn::Severity(Severity::Error),
-            CliFailOn::Warning => FailOn::Severity(Severity::Warning),
-            CliFailOn::Info => FailOn::Severity(Severity::Info),
-            CliFailOn::None => FailOn::Never,
-        }),
+        fail_on: args.fail_on.map(CliFailOn::to_config),
         target: args.target.clone(),
         select: resolve(&args.select)?,
         ignore: resolve(&args.ignore)?,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod diff;
 mod explain;
 mod fix;
 mod lint;
@@ -15,5 +16,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(args) => rules::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Parse(args) => parse::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
