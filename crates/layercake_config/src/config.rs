@@ -1,7 +1,9 @@
 //! A checked configuration file, and how it resolves into settings for one Dockerfile.
 
+use crate::budget::{Budget, BudgetLayer, check_budget};
 use crate::error::{ConfigError, ConfigLocation};
-use crate::schema::{RawConfig, RawOverride, RawRules};
+use crate::images::{CheckedImage, ImageSpec, check_images, normalize_relative};
+use crate::schema::{RawBudget, RawConfig, RawOverride, RawRules};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use layercake_lint::{Finding, LintSettings, RULES, Severity, rule_by_code, rule_by_name};
 use serde_saphyr::Spanned;
@@ -123,7 +125,8 @@ impl CliOverrides {
     }
 }
 
-/// Settings for one Dockerfile: what to lint with, and when the run fails.
+/// Settings for one Dockerfile: what to lint with, when the run fails, and
+/// how much its image may grow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedSettings {
     /// The lint settings. `lint.fail_threshold` mirrors `fail_on` (and is
@@ -131,6 +134,10 @@ pub struct ResolvedSettings {
     pub lint: LintSettings,
     /// When the run fails.
     pub fail_on: FailOn,
+    /// The size budget of the Dockerfile's image: the top level's `budget`,
+    /// then each matching override's, then its `images` entry's, limit by
+    /// limit. The command line sets none (yet).
+    pub budget: Budget,
 }
 
 impl ResolvedSettings {
@@ -148,12 +155,14 @@ impl Default for ResolvedSettings {
     }
 }
 
-/// Settings one part of the file sets: the top level, or one override.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Settings one part of the file sets: the top level, one override, or one
+/// `images` entry (which sets only `target` and `budget`).
+#[derive(Clone, Debug, Default)]
 struct Layer {
     fail_on: Option<FailOn>,
     target: Option<String>,
     rules: Vec<(&'static str, RuleLevel)>,
+    budget: BudgetLayer,
 }
 
 /// One `overrides` entry: globs relative to the configuration file's directory.
@@ -170,6 +179,9 @@ pub struct Config {
     dir: PathBuf,
     top: Layer,
     overrides: Vec<Override>,
+    images: Vec<ImageSpec>,
+    /// Per entry of `images`, what it sets for its Dockerfile.
+    image_layers: Vec<Layer>,
 }
 
 /// Reads and checks the configuration file at `path` (as `--config PATH` names it).
@@ -188,13 +200,24 @@ impl Config {
     pub fn from_yaml(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let raw: RawConfig =
             serde_saphyr::from_str(text).map_err(|error| ConfigError::from_yaml(path, &error))?;
-        let top = check_layer(path, raw.fail_on, raw.target, raw.rules)?;
+        let top = check_layer(path, "", raw.fail_on, raw.target, raw.rules, raw.budget)?;
         let overrides = raw
             .overrides
             .unwrap_or_default()
             .into_iter()
             .map(|o| check_override(path, o))
             .collect::<Result<_, _>>()?;
+        let (images, image_layers) = check_images(path, raw.images.unwrap_or_default())?
+            .into_iter()
+            .map(|CheckedImage { spec, budget }| {
+                let layer = Layer {
+                    target: spec.target.clone(),
+                    budget,
+                    ..Layer::default()
+                };
+                (spec, layer)
+            })
+            .unzip();
         let absolute = normalize(path);
         let dir = absolute
             .parent()
@@ -204,6 +227,8 @@ impl Config {
             dir,
             top,
             overrides,
+            images,
+            image_layers,
         })
     }
 
@@ -218,19 +243,50 @@ impl Config {
     }
 
     /// The settings for `dockerfile`: the file's top level, then each override
-    /// whose globs match (in file order, later wins), then the command line.
+    /// whose globs match (in file order, later wins), then its `images` entry
+    /// (its `target` and `budget`), then the command line.
     pub fn settings_for(&self, dockerfile: &Path, cli: &CliOverrides) -> ResolvedSettings {
         let mut builder = SettingsBuilder::default();
         builder.apply_layer(&self.top);
         let dockerfile = normalize(dockerfile);
-        // A Dockerfile outside the file's directory matches no override.
+        // A Dockerfile outside the file's directory matches no override and no image.
         if let Ok(relative) = dockerfile.strip_prefix(&self.dir) {
             for o in self.overrides.iter().filter(|o| o.globs.is_match(relative)) {
                 builder.apply_layer(&o.layer);
             }
+            if let Some(index) = self.image_index(relative) {
+                builder.apply_layer(&self.image_layers[index]);
+            }
         }
         builder.apply_cli(cli);
         builder.finish()
+    }
+
+    /// The `images` entries, in file order.
+    pub fn images(&self) -> &[ImageSpec] {
+        &self.images
+    }
+
+    /// The `images` entry for `dockerfile`, a path relative to the file's
+    /// directory (`.` and `..` resolved by spelling). An absolute path is
+    /// taken relative to [`Config::dir`] first.
+    pub fn image_for(&self, dockerfile: &Path) -> Option<&ImageSpec> {
+        let relative = if dockerfile.is_absolute() {
+            normalize(dockerfile)
+                .strip_prefix(&self.dir)
+                .ok()?
+                .to_path_buf()
+        } else {
+            dockerfile.to_path_buf()
+        };
+        self.image_index(&relative).map(|index| &self.images[index])
+    }
+
+    fn image_index(&self, relative: &Path) -> Option<usize> {
+        let relative = normalize_relative(relative)?;
+        self.images
+            .iter()
+            .position(|image| image.dockerfile == relative)
     }
 }
 
@@ -239,6 +295,7 @@ impl Config {
 struct SettingsBuilder {
     lint: LintSettings,
     fail_on: FailOn,
+    budget: Budget,
 }
 
 impl SettingsBuilder {
@@ -249,6 +306,7 @@ impl SettingsBuilder {
         if let Some(target) = &layer.target {
             self.lint.target = Some(target.clone());
         }
+        layer.budget.apply(&mut self.budget);
         for &(code, level) in &layer.rules {
             match level {
                 RuleLevel::Off => {
@@ -293,15 +351,20 @@ impl SettingsBuilder {
         ResolvedSettings {
             lint: self.lint,
             fail_on: self.fail_on,
+            budget: self.budget,
         }
     }
 }
 
+/// Checks the settings of the top level (`prefix` empty) or of an override
+/// (`prefix` `overrides.`, for the keys errors name).
 fn check_layer(
     path: &Path,
+    prefix: &str,
     fail_on: Option<Spanned<String>>,
     target: Option<String>,
     rules: Option<RawRules>,
+    budget: Option<RawBudget>,
 ) -> Result<Layer, ConfigError> {
     let fail_on = fail_on
         .map(|value| {
@@ -327,10 +390,15 @@ fn check_layer(
         })?;
         checked.push((code, parsed));
     }
+    let budget = budget
+        .map(|budget| check_budget(path, &format!("{prefix}budget"), budget))
+        .transpose()?
+        .unwrap_or_default();
     Ok(Layer {
         fail_on,
         target,
         rules: checked,
+        budget,
     })
 }
 
@@ -360,7 +428,14 @@ fn check_override(path: &Path, raw: RawOverride) -> Result<Override, ConfigError
             .join(", "),
         message: error.to_string(),
     })?;
-    let layer = check_layer(path, raw.fail_on, raw.target, raw.rules)?;
+    let layer = check_layer(
+        path,
+        "overrides.",
+        raw.fail_on,
+        raw.target,
+        raw.rules,
+        raw.budget,
+    )?;
     Ok(Override { globs, layer })
 }
 

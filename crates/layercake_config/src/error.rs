@@ -98,6 +98,47 @@ pub enum ConfigError {
         /// What is wrong with it.
         message: String,
     },
+    /// A value of the right shape that is not valid there: a size with an
+    /// unknown unit, a path that leaves the configuration file's directory, …
+    #[error("{at}: invalid value '{value}' for {key}: {reason}")]
+    InvalidSetting {
+        /// Where the value is.
+        at: ConfigLocation,
+        /// What the value is for (`budget.max-growth`, `images.platform`, …).
+        key: String,
+        /// The value as written (control characters escaped).
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A value that must be unique where it is, written twice (two `images`
+    /// entries for one Dockerfile, two secrets with one id).
+    #[error("{at}: duplicate {key} '{value}' (first at line {first_line})")]
+    Duplicate {
+        /// Where the second one is.
+        at: ConfigLocation,
+        /// What the value is (`images.dockerfile`, `images.secrets.id`).
+        key: String,
+        /// The value (a path with `.` and `..` resolved).
+        value: String,
+        /// The 1-based line of the first one, in the same file.
+        first_line: u64,
+        /// The 1-based column of the first one.
+        first_column: u64,
+    },
+    /// A secret with both or neither of `src` and `env`.
+    #[error(
+        "{at}: secret '{id}' must set exactly one of src, env (it sets {})",
+        if *both { "both" } else { "neither" }
+    )]
+    SecretSource {
+        /// Where the secret is.
+        at: ConfigLocation,
+        /// The secret's id.
+        id: String,
+        /// Whether it sets both (else neither).
+        both: bool,
+    },
 }
 
 impl ConfigError {
@@ -109,7 +150,10 @@ impl ConfigError {
             | ConfigError::UnknownKey { at, .. }
             | ConfigError::UnknownRule { at, .. }
             | ConfigError::InvalidValue { at, .. }
-            | ConfigError::InvalidGlob { at, .. } => &at.path,
+            | ConfigError::InvalidGlob { at, .. }
+            | ConfigError::InvalidSetting { at, .. }
+            | ConfigError::Duplicate { at, .. }
+            | ConfigError::SecretSource { at, .. } => &at.path,
         }
     }
 
@@ -138,4 +182,18 @@ impl ConfigError {
             }
         }
     }
+}
+
+/// `text` with control characters escaped, so a value from the file cannot
+/// drive the terminal it is shown on.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -2,8 +2,12 @@
 //! how it resolves, under the command line, into the settings for one Dockerfile.
 //!
 //! Precedence, strongest first: command-line flags ([`CliOverrides`]), then the
-//! `overrides` entries whose globs match the Dockerfile (later entries win), then
-//! the file's top level, then layercake's defaults. See `docs/configuration.md`.
+//! Dockerfile's `images` entry (its `target` and `budget`), then the `overrides`
+//! entries whose globs match the Dockerfile (later entries win), then the
+//! file's top level, then layercake's defaults. See `docs/configuration.md`.
+//!
+//! `images` ([`ImageSpec`]) also says how `layercake diff` builds each
+//! Dockerfile, and `budget` ([`Budget`]) how much its image may grow.
 //!
 //! ```
 //! use layercake_config::{CliOverrides, Config};
@@ -19,13 +23,19 @@
 //! ```
 #![deny(missing_docs)]
 
+mod budget;
 mod config;
 mod discovery;
 mod error;
+mod images;
 mod schema;
 
+pub use budget::{
+    Budget, BudgetLimit, BudgetViolation, format_bytes, format_signed_bytes, parse_size,
+};
 pub use config::{
     CliOverrides, Config, FailOn, InvalidFailOn, ResolvedSettings, RuleLevel, load, resolve_rule,
 };
 pub use discovery::{CONFIG_FILE_NAMES, ConfigResolver, discover};
 pub use error::{ConfigError, ConfigLocation};
+pub use images::{ImageSpec, SecretSourceSpec, SecretSpec};
