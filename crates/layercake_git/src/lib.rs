@@ -46,7 +46,7 @@ pub use affected::{AffectedReason, AffectedTarget, LISTED_CONTEXT_PATHS, affecte
 pub use error::GitError;
 pub use repository::{
     ChangeStatus, ChangedPath, Commit, changed_paths, diff_commits, merge_base, merge_base_of,
-    resolve, show_file,
+    resolve, show_file, toplevel,
 };
 pub use targets::{BuildTarget, discover_targets, is_dockerfile_name};
 pub use worktree::Worktree;

@@ -44,6 +44,16 @@ pub struct ChangedPath {
     pub status: ChangeStatus,
 }
 
+/// The root of the work tree `repo` is in (`git rev-parse --show-toplevel`).
+pub fn toplevel(repo: &Path) -> Result<PathBuf, GitError> {
+    let out = Git::new(repo)
+        .arg("rev-parse")
+        .arg("--show-toplevel")
+        .run()?;
+    let text = String::from_utf8_lossy(&out);
+    Ok(PathBuf::from(text.trim_end_matches(['\n', '\r'])))
+}
+
 /// Resolves a branch, tag, or other revision to the commit it names
 /// (`git rev-parse --verify REV^{commit}`).
 pub fn resolve(repo: &Path, rev: &str) -> Result<Commit, GitError> {

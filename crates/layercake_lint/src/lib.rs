@@ -22,6 +22,7 @@ pub use build_context::BuildContextInfo;
 pub use docs::{DOC_SECTIONS, rule_doc_markdown, rules_index_markdown};
 pub use finding::{Applicability, Category, Edit, FileReport, Finding, Fix, Severity};
 pub use fix::apply_fixes;
+pub use package_install::is_build_package;
 pub use registry::{RULES, rule_by_code, rule_by_name};
 pub use rule::{FindingSink, LintContext, Rule, RuleMeta};
 pub use settings::LintSettings;

@@ -1,0 +1,525 @@
+//! Finding a docker CLI that can build with BuildKit, and the image commands.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use layercake_image::{ImageError, ImageSummary, ReadOptions};
+
+use crate::process::{Captured, capture, docker_command, first_line};
+
+/// How long a probe like `docker version` may take before the daemon counts as
+/// not answering.
+const PROBE_LIMIT: Duration = Duration::from_secs(30);
+/// How long `docker image inspect` / `docker image rm` may take.
+const IMAGE_COMMAND_LIMIT: Duration = Duration::from_secs(300);
+/// The first docker release whose `docker build` ignores `DOCKER_BUILDKIT=1` without
+/// buildx (BuildKit became buildx's job in 23.0).
+const FIRST_CLIENT_WITHOUT_BUILTIN_BUILDKIT: u32 = 23;
+
+/// How the docker CLI is chosen: `--docker PATH` / env `LAYERCAKE_DOCKER`,
+/// `--builder NAME` / env `BUILDX_BUILDER`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DockerSelection {
+    /// This docker binary and no other; `None` searches `PATH`, then `/usr/bin/docker`.
+    pub binary: Option<PathBuf>,
+    /// The buildx builder to build with; `None` uses buildx's current builder.
+    pub builder: Option<String>,
+}
+
+impl DockerSelection {
+    /// The environment variable naming the docker binary.
+    pub const BINARY_ENV: &'static str = "LAYERCAKE_DOCKER";
+    /// The environment variable naming the buildx builder (buildx's own).
+    pub const BUILDER_ENV: &'static str = "BUILDX_BUILDER";
+
+    /// The selection the environment makes: `LAYERCAKE_DOCKER` and `BUILDX_BUILDER`,
+    /// each ignored when empty.
+    pub fn from_env() -> DockerSelection {
+        let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        DockerSelection {
+            binary: non_empty(Self::BINARY_ENV).map(PathBuf::from),
+            builder: non_empty(Self::BUILDER_ENV).map(|value| value.to_string_lossy().into_owned()),
+        }
+    }
+}
+
+/// How builds are run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BuildMode {
+    /// `docker buildx build [--builder NAME] --load`.
+    Buildx,
+    /// `DOCKER_BUILDKIT=1 docker build`, for clients before 23.0 without buildx.
+    ClassicBuildKit,
+}
+
+/// A docker CLI that can build with BuildKit, and a daemon that answers it.
+#[derive(Debug, Clone)]
+pub struct Docker {
+    pub(crate) binary: PathBuf,
+    pub(crate) mode: BuildMode,
+    pub(crate) builder: Option<String>,
+    pub(crate) client_version: String,
+    pub(crate) server_version: String,
+}
+
+/// Why no docker could be used: a sentence for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerUnavailable {
+    /// The reason, like `the Docker daemon is not running (docker version: …)`.
+    pub reason: String,
+}
+
+impl fmt::Display for DockerUnavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for DockerUnavailable {}
+
+/// What went wrong running a docker image command. Every message names the command,
+/// and so the image.
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    /// The docker binary could not be started.
+    #[error("cannot run `{command}`: {source}")]
+    Spawn {
+        /// The command, like `docker save app:1`.
+        command: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The command exited with a failure.
+    #[error("`{command}` failed: {stderr}")]
+    Failed {
+        /// The command.
+        command: String,
+        /// What docker printed on stderr (trimmed), or the exit status if nothing.
+        stderr: String,
+    },
+    /// The command did not finish in time and was killed.
+    #[error("`{command}` did not finish within {}s and was stopped", limit.as_secs())]
+    TimedOut {
+        /// The command.
+        command: String,
+        /// The time it had.
+        limit: Duration,
+    },
+    /// The command printed something this crate cannot read.
+    #[error("`{command}` printed {output:?}, which is not {expected}")]
+    UnexpectedOutput {
+        /// The command.
+        command: String,
+        /// What it printed (trimmed).
+        output: String,
+        /// What was expected, like `a size in bytes`.
+        expected: &'static str,
+    },
+    /// `docker save` succeeded but its archive could not be read.
+    #[error("reading the `docker save` archive of {image}: {source}")]
+    Image {
+        /// The image.
+        image: String,
+        /// The reader's error.
+        #[source]
+        source: ImageError,
+    },
+    /// Reading `docker save`'s output failed.
+    #[error("reading the output of `{command}`: {source}")]
+    Io {
+        /// The command.
+        command: String,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Docker {
+    /// Finds a working CLI and a reachable daemon.
+    ///
+    /// Candidates: `selection.binary` if given (only that one); else every `docker` on
+    /// `PATH`, then `/usr/bin/docker` (the same file found twice is tried once). A
+    /// candidate with `docker buildx version` builds with buildx; one without builds with
+    /// `DOCKER_BUILDKIT=1` only if the client is older than 23.0, since newer clients
+    /// need buildx for BuildKit; otherwise the next candidate is tried. A builder name
+    /// needs buildx, and must be known to it. The daemon must answer `docker version`.
+    pub fn detect(selection: &DockerSelection) -> Result<Docker, DockerUnavailable> {
+        let candidates = match &selection.binary {
+            Some(binary) => vec![binary.clone()],
+            None => candidates_on_path(),
+        };
+        if candidates.is_empty() {
+            return Err(DockerUnavailable {
+                reason: "no docker CLI found on PATH or at /usr/bin/docker; install docker or set LAYERCAKE_DOCKER"
+                    .to_string(),
+            });
+        }
+        let mut reasons = Vec::new();
+        for binary in &candidates {
+            match probe(binary, selection.builder.as_deref()) {
+                Ok(docker) => return Ok(docker),
+                // The daemon is the same for every client: no other candidate helps,
+                // and this is the reason a user can act on.
+                Err(Probe::Daemon(reason)) => return Err(DockerUnavailable { reason }),
+                Err(Probe::Client(reason)) => reasons.push(reason),
+            }
+        }
+        Err(DockerUnavailable {
+            reason: reasons.join("; "),
+        })
+    }
+
+    /// The docker binary in use.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// How builds are run.
+    pub fn mode(&self) -> BuildMode {
+        self.mode
+    }
+
+    /// The buildx builder builds use, when one was chosen.
+    pub fn builder(&self) -> Option<&str> {
+        self.builder.as_deref()
+    }
+
+    /// The client's version, like `20.10.24+dfsg1`.
+    pub fn client_version(&self) -> &str {
+        &self.client_version
+    }
+
+    /// The daemon's version, like `20.10.24+dfsg1`.
+    pub fn server_version(&self) -> &str {
+        &self.server_version
+    }
+
+    /// Streams `docker save IMAGE` straight into [`layercake_image::read_image_with`]:
+    /// no temporary file, nothing unpacked.
+    pub fn read_image(
+        &self,
+        image: &str,
+        options: &ReadOptions,
+    ) -> Result<ImageSummary, DockerError> {
+        let command_text = format!("docker save {image}");
+        let mut command = docker_command(&self.binary, ["save", image]);
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().map_err(|source| DockerError::Spawn {
+            command: command_text.clone(),
+            source,
+        })?;
+        let stderr = child.stderr.take().map(|mut pipe| {
+            let (sender, receiver) = mpsc::channel();
+            thread::spawn(move || {
+                let mut text = Vec::new();
+                let _ = io::Read::read_to_end(&mut pipe, &mut text);
+                let _ = sender.send(text);
+            });
+            receiver
+        });
+        let (summary, drained) = match child.stdout.take() {
+            Some(mut stdout) => {
+                let summary = layercake_image::read_image_with(&mut stdout, options);
+                // The reader may stop before the end of the archive (on an error, or
+                // after the last member it needs); reading the rest lets docker finish
+                // writing instead of dying of a broken pipe.
+                let drained = io::copy(&mut stdout, &mut io::sink());
+                (summary, drained)
+            }
+            None => (
+                Err(ImageError::NoManifest),
+                Err(io::Error::other("docker's stdout was not captured")),
+            ),
+        };
+        let status = child.wait().map_err(|source| DockerError::Io {
+            command: command_text.clone(),
+            source,
+        })?;
+        let stderr = stderr
+            .and_then(|receiver| receiver.recv().ok())
+            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+            .unwrap_or_default();
+        if !status.success() {
+            return Err(DockerError::Failed {
+                command: command_text,
+                stderr: if stderr.is_empty() {
+                    status.to_string()
+                } else {
+                    stderr
+                },
+            });
+        }
+        let summary = summary.map_err(|source| DockerError::Image {
+            image: image.to_string(),
+            source,
+        })?;
+        drained.map_err(|source| DockerError::Io {
+            command: command_text,
+            source,
+        })?;
+        Ok(summary)
+    }
+
+    /// The image's size as the engine reports it (`docker image inspect` `.Size`, bytes).
+    pub fn image_size(&self, image: &str) -> Result<u64, DockerError> {
+        let command_text = format!("docker image inspect {image}");
+        let captured = self.run(
+            &command_text,
+            &["image", "inspect", "--format", "{{.Size}}", image],
+            IMAGE_COMMAND_LIMIT,
+        )?;
+        if !captured.success() {
+            return Err(failed(command_text, &captured));
+        }
+        let output = captured.stdout.trim();
+        output.parse().map_err(|_| DockerError::UnexpectedOutput {
+            command: command_text,
+            output: output.to_string(),
+            expected: "a size in bytes",
+        })
+    }
+
+    /// Removes the image (`docker image rm -f`); an image that does not exist is no error.
+    pub fn remove_image(&self, image: &str) -> Result<(), DockerError> {
+        let command_text = format!("docker image rm -f {image}");
+        let captured = self.run(
+            &command_text,
+            &["image", "rm", "-f", image],
+            IMAGE_COMMAND_LIMIT,
+        )?;
+        if captured.success() || captured.stderr.contains("No such image") {
+            return Ok(());
+        }
+        Err(failed(command_text, &captured))
+    }
+
+    fn run(
+        &self,
+        command_text: &str,
+        args: &[&str],
+        limit: Duration,
+    ) -> Result<Captured, DockerError> {
+        let captured = capture(docker_command(&self.binary, args), limit).map_err(|source| {
+            DockerError::Spawn {
+                command: command_text.to_string(),
+                source,
+            }
+        })?;
+        if captured.status.is_none() {
+            return Err(DockerError::TimedOut {
+                command: command_text.to_string(),
+                limit,
+            });
+        }
+        Ok(captured)
+    }
+}
+
+fn failed(command: String, captured: &Captured) -> DockerError {
+    let stderr = captured.stderr.trim();
+    DockerError::Failed {
+        command,
+        stderr: if stderr.is_empty() {
+            captured
+                .status
+                .map_or_else(|| "no exit status".to_string(), |status| status.to_string())
+        } else {
+            stderr.to_string()
+        },
+    }
+}
+
+/// Every `docker` on `PATH`, then `/usr/bin/docker`, each file once.
+fn candidates_on_path() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join("docker");
+            if candidate.is_file() {
+                found.push(candidate);
+            }
+        }
+    }
+    found.push(PathBuf::from("/usr/bin/docker"));
+    let mut seen = HashSet::new();
+    found
+        .into_iter()
+        .filter(|candidate| candidate.is_file())
+        .filter(|candidate| {
+            let identity = std::fs::canonicalize(candidate).unwrap_or_else(|_| candidate.clone());
+            seen.insert(identity)
+        })
+        .collect()
+}
+
+enum Probe {
+    /// This client cannot be used; another might.
+    Client(String),
+    /// The client is fine, the daemon did not answer.
+    Daemon(String),
+}
+
+fn probe(binary: &Path, builder: Option<&str>) -> Result<Docker, Probe> {
+    let shown = binary.display();
+    let run = |args: &[&str]| {
+        capture(docker_command(binary, args), PROBE_LIMIT)
+            .map_err(|error| Probe::Client(format!("cannot run {shown}: {error}")))
+    };
+    // `docker version` prints the client's version even when the daemon is down (and
+    // then exits 1), so stdout is read whatever the status.
+    let client = run(&["version", "--format", "{{.Client.Version}}"])?;
+    let client_version = first_line(&client.stdout).to_string();
+    if client_version.is_empty() {
+        let detail = client.stderr_line();
+        return Err(Probe::Client(format!(
+            "{shown} did not report a docker client version{}",
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({detail})")
+            }
+        )));
+    }
+    let has_buildx = run(&["buildx", "version"])?.success();
+    let mode = if has_buildx {
+        BuildMode::Buildx
+    } else {
+        if let Some(builder) = builder {
+            return Err(Probe::Client(format!(
+                "the builder {builder:?} was asked for, but docker {client_version} at {shown} has no buildx; install buildx or leave the builder (BUILDX_BUILDER, --builder) unset"
+            )));
+        }
+        match major_version(&client_version) {
+            Some(major) if major < FIRST_CLIENT_WITHOUT_BUILTIN_BUILDKIT => {
+                BuildMode::ClassicBuildKit
+            }
+            Some(_) => {
+                return Err(Probe::Client(format!(
+                    "docker {client_version} at {shown} has no buildx, so it cannot build with BuildKit; {}",
+                    other_client_hint(binary)
+                )));
+            }
+            None => {
+                return Err(Probe::Client(format!(
+                    "docker at {shown} has no buildx and reports the version {client_version:?}, so whether it can build with BuildKit is unknown; {}",
+                    other_client_hint(binary)
+                )));
+            }
+        }
+    };
+    let server = run(&["version", "--format", "{{.Server.Version}}"])?;
+    let server_version = first_line(&server.stdout).to_string();
+    if !server.success() || server_version.is_empty() {
+        return Err(Probe::Daemon(daemon_reason(&server)));
+    }
+    if let Some(builder) = builder {
+        let inspect = run(&["buildx", "inspect", builder])?;
+        if !inspect.success() {
+            return Err(Probe::Client(format!(
+                "buildx at {shown} does not know the builder {builder:?} ({})",
+                inspect.stderr_line()
+            )));
+        }
+    }
+    Ok(Docker {
+        binary: binary.to_path_buf(),
+        mode,
+        builder: builder.map(str::to_string),
+        client_version,
+        server_version,
+    })
+}
+
+fn daemon_reason(server: &Captured) -> String {
+    if server.status.is_none() {
+        return format!(
+            "the Docker daemon did not answer `docker version` within {}s",
+            PROBE_LIMIT.as_secs()
+        );
+    }
+    let detail = server.stderr_line();
+    let detail = detail
+        .strip_suffix(" Is the docker daemon running?")
+        .map(|rest| rest.trim_end_matches('.'))
+        .unwrap_or(detail);
+    if detail.contains("Cannot connect to the Docker daemon") {
+        format!("the Docker daemon is not running (docker version: {detail})")
+    } else if detail.is_empty() {
+        "the Docker daemon did not answer (docker version printed no server version)".to_string()
+    } else {
+        format!("the Docker daemon did not answer (docker version: {detail})")
+    }
+}
+
+fn other_client_hint(binary: &Path) -> String {
+    let debian = Path::new("/usr/bin/docker");
+    let same = std::fs::canonicalize(binary).ok() == std::fs::canonicalize(debian).ok();
+    if debian.is_file() && !same {
+        "set LAYERCAKE_DOCKER=/usr/bin/docker or install buildx".to_string()
+    } else {
+        "install buildx, or set LAYERCAKE_DOCKER to a docker client older than 23.0".to_string()
+    }
+}
+
+/// `20.10.24+dfsg1` → 20; `28.2.2` → 28.
+fn major_version(version: &str) -> Option<u32> {
+    let version = version.trim().trim_start_matches('v');
+    let digits: String = version.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_is_shared_between_threads() {
+        fn shareable<T: Clone + Send + Sync>() {}
+        shareable::<Docker>();
+    }
+
+    #[test]
+    fn major_versions() {
+        assert_eq!(major_version("20.10.24+dfsg1"), Some(20));
+        assert_eq!(major_version("28.2.2"), Some(28));
+        assert_eq!(major_version("v23.0.0-rc.1"), Some(23));
+        assert_eq!(major_version("dev"), None);
+    }
+
+    #[test]
+    fn daemon_reasons_are_sentences() {
+        let captured = capture(
+            docker_command(
+                Path::new("/bin/sh"),
+                [
+                    "-c",
+                    "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2; exit 1",
+                ],
+            ),
+            Duration::from_secs(10),
+        )
+        .expect("runs");
+        assert_eq!(
+            daemon_reason(&captured),
+            "the Docker daemon is not running (docker version: Cannot connect to the Docker daemon at unix:///var/run/docker.sock)"
+        );
+    }
+
+    #[test]
+    fn candidates_are_distinct_files() {
+        let candidates = candidates_on_path();
+        let unique: HashSet<_> = candidates
+            .iter()
+            .map(|c| std::fs::canonicalize(c).expect("exists"))
+            .collect();
+        assert_eq!(unique.len(), candidates.len());
+    }
+}

@@ -1,0 +1,30 @@
+//! layercake's builder edge: builds images with BuildKit through the docker CLI and
+//! reads them back for analysis.
+//!
+//! | question | item |
+//! |---|---|
+//! | which docker can build here, and how | [`Docker::detect`] → [`Docker`], [`BuildMode`], or [`DockerUnavailable`] with a reason to report |
+//! | build a Dockerfile, with a time limit, following its steps | [`Docker::build`] → [`BuildOutcome`], [`BuildEvent`] as it goes |
+//! | the command line of a build | [`build_command`] |
+//! | steps from `--progress=plain` text | [`parse_plain_progress`] |
+//! | what the built image is made of | [`Docker::read_image`] (streams `docker save` into [`layercake_image`]), [`Docker::image_size`] |
+//! | clean up | [`Docker::remove_image`] |
+//!
+//! Two ways to reach BuildKit are supported: `docker buildx build --load` when the
+//! CLI has buildx, and `DOCKER_BUILDKIT=1 docker build` for clients before 23.0 that
+//! have no buildx (Debian's `docker.io` 20.10 is one). Everything runs as child
+//! processes of the docker binary; there is no async runtime and no daemon API client.
+#![deny(missing_docs)]
+
+mod build;
+mod docker;
+mod process;
+mod progress;
+mod redact;
+mod request;
+mod seconds;
+
+pub use build::{BuildEvent, BuildOutcome, BuildStatus, LOG_TAIL_LINES};
+pub use docker::{BuildMode, Docker, DockerError, DockerSelection, DockerUnavailable};
+pub use progress::{BuildStep, parse_plain_progress};
+pub use request::{BuildRequest, BuildSecret, SecretSource, build_command};

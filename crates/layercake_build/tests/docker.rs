@@ -1,0 +1,399 @@
+//! `layercake_build` against the real Docker engine, with a busybox base image made
+//! locally. Skipped (with a note) when no docker can build, unless
+//! `LAYERCAKE_REQUIRE_DOCKER=1`, which makes them fail instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use layercake_build::{
+    BuildEvent, BuildMode, BuildOutcome, BuildRequest, BuildSecret, BuildStatus, BuildStep, Docker,
+    DockerSelection, SecretSource,
+};
+use layercake_image::{FileKind, ReadOptions};
+use layercake_testkit::{ImageGuard, busybox_base, docker_or_skip, unique_tag};
+
+/// A build context with one Dockerfile.
+struct Context {
+    dir: tempfile::TempDir,
+}
+
+impl Context {
+    fn new(dockerfile: &str) -> Context {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("write");
+        Context { dir }
+    }
+
+    fn request(&self, tag: &str) -> BuildRequest {
+        let mut request =
+            BuildRequest::new(self.dir.path(), self.dir.path().join("Dockerfile"), tag);
+        request.timeout = Duration::from_secs(120);
+        request
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Builds and collects every event.
+fn build(docker: &Docker, request: &BuildRequest) -> (BuildOutcome, Vec<String>, Vec<BuildStep>) {
+    let mut lines = Vec::new();
+    let mut finished = Vec::new();
+    let outcome = docker.build(request, &mut |event| match event {
+        BuildEvent::Line(line) => lines.push(line.to_string()),
+        BuildEvent::Step(step) => finished.push(step.clone()),
+    });
+    (outcome, lines, finished)
+}
+
+/// A token that keeps a build out of the cache of earlier test runs.
+fn token() -> String {
+    unique_tag("t").replace(':', "-")
+}
+
+fn positioned(outcome: &BuildOutcome) -> Vec<&BuildStep> {
+    outcome
+        .steps
+        .iter()
+        .filter(|step| step.position.is_some())
+        .collect()
+}
+
+fn two_stage(base: &str, token: &str) -> String {
+    format!(
+        "FROM {base} AS build\n\
+         WORKDIR /w/{token}\n\
+         RUN echo {token} > note.txt\n\
+         \n\
+         FROM {base}\n\
+         COPY --from=build /w/{token}/note.txt /note.txt\n\
+         RUN dd if=/dev/zero of=/data.bin bs=1024 count=100\n"
+    )
+}
+
+#[test]
+fn two_stage_build_then_cached_rebuild_then_read_back() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base = busybox_base(&docker);
+    let image = ImageGuard::unique(&docker, "layercake-test/two-stage");
+    let token = token();
+    let context = Context::new(&two_stage(&base, &token));
+    let request = context.request(image.tag());
+
+    let (first, lines, finished) = build(&docker, &request);
+    let BuildStatus::Built { image_id } = &first.status else {
+        panic!(
+            "build failed: {:?}\n{}",
+            first.status,
+            first.log_tail.join("\n")
+        );
+    };
+    assert!(image_id.starts_with("sha256:"), "{image_id}");
+    assert!(lines.iter().any(|line| line.starts_with('#')));
+    assert!(!finished.is_empty());
+
+    let steps = positioned(&first);
+    let find = |steps: &[&BuildStep], name: &str| -> BuildStep {
+        (*steps
+            .iter()
+            .find(|step| step.name == name)
+            .unwrap_or_else(|| panic!("no step {name:?} in {steps:#?}")))
+        .clone()
+    };
+    let workdir = find(&steps, &format!("WORKDIR /w/{token}"));
+    assert_eq!(workdir.stage.as_deref(), Some("build"));
+    assert_eq!(workdir.position, Some((2, 3)));
+    let copy = find(
+        &steps,
+        &format!("COPY --from=build /w/{token}/note.txt /note.txt"),
+    );
+    // The last stage has no name: BuildKit calls it by its index.
+    assert_eq!(copy.stage.as_deref(), Some("stage-1"));
+    assert_eq!(copy.position, Some((2, 3)));
+    let dd = find(&steps, "RUN dd if=/dev/zero of=/data.bin bs=1024 count=100");
+    assert_eq!(dd.position, Some((3, 3)));
+    assert!(dd.duration.is_some());
+    for step in &steps {
+        if !step.name.starts_with("FROM ") {
+            assert!(
+                !step.cached,
+                "{step:?} came from the cache on the first build"
+            );
+            assert!(step.duration.is_some(), "{step:?}");
+        }
+        assert!(step.error.is_none(), "{step:?}");
+    }
+
+    // The same build again: the same steps, all from the cache.
+    let (second, _, _) = build(&docker, &request);
+    assert_eq!(
+        second.status,
+        BuildStatus::Built {
+            image_id: image_id.clone()
+        }
+    );
+    let again = positioned(&second);
+    // FROM is left out: a vertex the daemon shares between builds (the same base
+    // image) carries the name of whichever build asked for it first, and other tests
+    // build from the same base at the same time.
+    let names = |steps: &[&BuildStep]| {
+        steps
+            .iter()
+            .filter(|step| !step.name.starts_with("FROM "))
+            .map(|step| (step.name.clone(), step.stage.clone(), step.position))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&again), names(&steps));
+    // FROM a local image is reported `CACHED` or `DONE 0.0s`, as it happens.
+    assert!(
+        again
+            .iter()
+            .filter(|step| !step.name.starts_with("FROM "))
+            .all(|step| step.cached),
+        "{again:#?}"
+    );
+
+    // What the image is made of: the base layer, the COPY, and the dd that wrote 100 KiB.
+    let summary = docker
+        .read_image(image.tag(), &ReadOptions { gzip_level: None })
+        .expect("docker save is read");
+    assert_eq!(summary.layers.len(), 3, "{:#?}", summary.layers);
+    assert_eq!(
+        summary.size_bytes,
+        summary
+            .layers
+            .iter()
+            .map(|layer| layer.size_bytes)
+            .sum::<u64>()
+    );
+    let last = &summary.layers[2];
+    let created_by = last.created_by.as_deref().unwrap_or_default();
+    assert!(created_by.contains("dd if=/dev/zero"), "{created_by}");
+    let data = last
+        .files
+        .iter()
+        .find(|file| file.path == "/data.bin")
+        .unwrap_or_else(|| panic!("/data.bin not in {:#?}", last.files));
+    assert_eq!((data.size, data.kind), (100 * 1024, FileKind::File));
+    assert!(last.size_bytes >= 100 * 1024);
+    assert!(
+        summary.layers[1]
+            .files
+            .iter()
+            .any(|file| file.path == "/note.txt")
+    );
+    assert!(
+        summary.layers[0]
+            .files
+            .iter()
+            .any(|file| file.path == "/bin/busybox")
+    );
+    let engine_size = docker.image_size(image.tag()).expect("inspect");
+    assert!(
+        engine_size >= summary.size_bytes,
+        "engine {engine_size} < files {}",
+        summary.size_bytes
+    );
+}
+
+#[test]
+fn a_failing_run_is_a_failed_outcome_with_the_error_and_last_lines() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base = busybox_base(&docker);
+    let image = ImageGuard::unique(&docker, "layercake-test/failing");
+    let token = token();
+    let context = Context::new(&format!("FROM {base}\nRUN echo said-{token} && false\n"));
+    let (outcome, _, finished) = build(&docker, &context.request(image.tag()));
+    let BuildStatus::Failed { exit_code, message } = &outcome.status else {
+        panic!("expected a failure: {outcome:#?}");
+    };
+    assert_eq!(*exit_code, Some(1));
+    assert!(message.contains("exit code: 1"), "{message}");
+    assert!(
+        message.contains(&format!("echo said-{token} && false")),
+        "{message}"
+    );
+    assert!(
+        outcome
+            .log_tail
+            .iter()
+            .any(|line| line.ends_with(&format!(" said-{token}"))),
+        "{:#?}",
+        outcome.log_tail
+    );
+    let failed = finished
+        .iter()
+        .find(|step| step.error.is_some())
+        .expect("the failing step was reported");
+    assert_eq!(failed.name, format!("RUN echo said-{token} && false"));
+    assert_eq!(failed.position, Some((2, 2)));
+    assert_eq!(failed.error.as_deref(), Some(message.as_str()));
+}
+
+#[test]
+fn a_build_past_its_time_limit_is_canceled() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base = busybox_base(&docker);
+    let image = ImageGuard::unique(&docker, "layercake-test/timeout");
+    let token = token();
+    let context = Context::new(&format!("FROM {base}\nRUN echo {token} && sleep 30\n"));
+    let mut request = context.request(image.tag());
+    request.timeout = Duration::from_secs(2);
+    let started = Instant::now();
+    let (outcome, _, _) = build(&docker, &request);
+    let elapsed = started.elapsed();
+    assert_eq!(
+        outcome.status,
+        BuildStatus::TimedOut {
+            after: Duration::from_secs(2)
+        },
+        "{:#?}",
+        outcome.log_tail
+    );
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    let sleeping = outcome
+        .steps
+        .iter()
+        .find(|step| step.name == format!("RUN echo {token} && sleep 30"))
+        .expect("the running step is kept");
+    assert!(!sleeping.cached);
+    assert_eq!(sleeping.duration, None);
+}
+
+#[test]
+fn secrets_never_reach_the_log() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base = busybox_base(&docker);
+    let image = ImageGuard::unique(&docker, "layercake-test/secret");
+    let context = Context::new(&format!(
+        "FROM {base}\nRUN --mount=type=secret,id=tok cat /run/secrets/tok && echo\n"
+    ));
+    let secret_value = format!("tok-{}-value", token());
+    let secret_file = context.path().join("tok.secret");
+    std::fs::write(&secret_file, format!("{secret_value}\n")).expect("write");
+    let mut request = context.request(image.tag());
+    request.no_cache = true;
+    request.secrets.push(BuildSecret {
+        id: "tok".to_string(),
+        source: SecretSource::File(secret_file),
+    });
+    let (outcome, lines, _) = build(&docker, &request);
+    assert!(
+        matches!(outcome.status, BuildStatus::Built { .. }),
+        "{outcome:#?}"
+    );
+    assert!(lines.iter().all(|line| !line.contains(&secret_value)));
+    assert!(
+        outcome
+            .log_tail
+            .iter()
+            .all(|line| !line.contains(&secret_value))
+    );
+    // The RUN did print it: masked.
+    assert!(
+        lines.iter().any(|line| line.ends_with(" ***")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn read_image_of_a_missing_image_names_it_and_says_why() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let missing = unique_tag("layercake-test/missing");
+    let error = docker
+        .read_image(&missing, &ReadOptions::default())
+        .expect_err("no such image");
+    let message = error.to_string();
+    assert!(message.contains(&missing), "{message}");
+    // Docker's own words (20.10: "reference does not exist"; later: "No such image").
+    assert!(message.contains("Error response from daemon"), "{message}");
+    docker
+        .remove_image(&missing)
+        .expect("a missing image is removed");
+}
+
+#[test]
+fn detect_finds_a_builder_here() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    assert!(!docker.server_version().is_empty());
+    assert!(docker.binary().is_file());
+    if docker.mode() == BuildMode::ClassicBuildKit {
+        assert!(
+            docker
+                .client_version()
+                .split('.')
+                .next()
+                .is_some_and(|major| { major.parse::<u32>().is_ok_and(|major| major < 23) })
+        );
+    }
+}
+
+#[test]
+fn detect_with_a_bogus_binary_says_it_cannot_run_it() {
+    let bogus = PathBuf::from("/nonexistent/bin/docker");
+    let error = Docker::detect(&DockerSelection {
+        binary: Some(bogus.clone()),
+        builder: None,
+    })
+    .expect_err("cannot be used");
+    assert!(error.reason.contains("/nonexistent/bin/docker"), "{error}");
+    assert!(error.reason.contains("cannot run"), "{error}");
+    assert_eq!(error.to_string(), error.reason);
+}
+
+#[test]
+fn detect_with_a_new_client_without_buildx_explains_why_not() {
+    let newer = Path::new("/usr/local/bin/docker");
+    if !newer.is_file() {
+        return;
+    }
+    let has_buildx = Command::new(newer)
+        .args(["buildx", "version"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if has_buildx {
+        return;
+    }
+    let error = Docker::detect(&DockerSelection {
+        binary: Some(newer.to_path_buf()),
+        builder: None,
+    })
+    .expect_err("no buildx, too new for DOCKER_BUILDKIT=1");
+    assert!(error.reason.contains("/usr/local/bin/docker"), "{error}");
+    assert!(error.reason.contains("has no buildx"), "{error}");
+    assert!(
+        error.reason.contains("cannot build with BuildKit"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_builder_without_buildx_is_refused() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    if docker.mode() != BuildMode::ClassicBuildKit {
+        return;
+    }
+    let error = Docker::detect(&DockerSelection {
+        binary: Some(docker.binary().to_path_buf()),
+        builder: Some("ci".to_string()),
+    })
+    .expect_err("a builder needs buildx");
+    assert!(error.reason.contains("\"ci\""), "{error}");
+    assert!(error.reason.contains("buildx"), "{error}");
+}

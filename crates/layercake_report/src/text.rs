@@ -1,0 +1,279 @@
+//! The report for a terminal.
+
+use crate::types::{Change, DiffReport, ImageReport, SideReport, SideStatus};
+use crate::{format_bytes, format_signed_bytes};
+use std::fmt::Write as _;
+
+/// How many entries of each list (layers, files, wasted paths) text shows.
+const SHOWN: usize = 5;
+
+/// The report as text: one block per image.
+pub fn render_text(report: &DiffReport) -> String {
+    let mut out = String::new();
+    if let Some(reason) = &report.not_measured_reason {
+        let _ = writeln!(out, "Lint-only report: {reason}.");
+    }
+    let _ = writeln!(
+        out,
+        "base {} ({}) → head {} ({}), compared from merge-base {}",
+        report.base.name,
+        short(&report.base.sha),
+        report.head.name,
+        short(&report.head.sha),
+        short(&report.merge_base)
+    );
+    if let Some(builder) = &report.builder {
+        let _ = writeln!(
+            out,
+            "built with {} ({}, Docker Engine {})",
+            builder.binary, builder.mode, builder.server_version
+        );
+    }
+    if report.images.is_empty() {
+        out.push_str("\nNo Dockerfile is affected by this change.\n");
+        return out;
+    }
+    for image in &report.images {
+        render_image(&mut out, image);
+    }
+    out
+}
+
+fn render_image(out: &mut String, image: &ImageReport) {
+    let _ = writeln!(
+        out,
+        "\n{} (context {}{}): {}",
+        image.dockerfile,
+        image.context,
+        image
+            .target
+            .as_deref()
+            .map(|t| format!(", target {t}"))
+            .unwrap_or_default(),
+        reason_text(image)
+    );
+    render_sizes(out, image);
+    if let Some(budget) = &image.budget {
+        let limits = budget.limits.join(", ");
+        let _ = write!(out, "  budget    {} ({limits})", budget.verdict);
+        for violation in &budget.violations {
+            let _ = write!(
+                out,
+                "; {} {} over {}",
+                violation.limit, violation.actual, violation.allowed
+            );
+        }
+        out.push('\n');
+    }
+    let mut label = "by line";
+    for delta in image
+        .layer_deltas
+        .iter()
+        .filter(|d| d.delta_bytes != 0)
+        .take(SHOWN)
+    {
+        let line = match delta.line_start {
+            Some(line) => format!("line {line}"),
+            None => "removed".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {label:<9} {:>10}  {line:<8} {}",
+            format_signed_bytes(delta.delta_bytes),
+            delta.instruction
+        );
+        label = "";
+    }
+    if let Some(files) = &image.files {
+        let mut label = "files";
+        let lists = [
+            ("added", &files.added),
+            ("grown", &files.grown),
+            ("removed", &files.removed),
+        ];
+        for (kind, list) in lists {
+            for file in list.iter().take(SHOWN) {
+                let _ = writeln!(
+                    out,
+                    "  {label:<9} {:>10}  {kind:<8} {}",
+                    format_signed_bytes(file.delta_bytes),
+                    file.path
+                );
+                label = "";
+            }
+        }
+    }
+    if let Some(wasted) = image.wasted_bytes.filter(|&w| w > 0) {
+        let largest = image
+            .wasted
+            .first()
+            .map(|w| {
+                if w.removed {
+                    format!(", most in {} (deleted by a later layer)", w.path)
+                } else {
+                    format!(", most in {} (written {} times)", w.path, w.copies)
+                }
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  wasted    {} hidden by later layers in {} path{}{largest}",
+            format_bytes(wasted),
+            image.wasted.len(),
+            if image.wasted.len() == 1 { "" } else { "s" }
+        );
+    }
+    if let Some(packages) = &image.build_packages {
+        let _ = writeln!(out, "  packages  {}", packages.summary);
+    }
+    if let Some(probe) = &image.probe {
+        let _ = write!(out, "  probe     ");
+        match probe.status.as_str() {
+            "ran" => {
+                let total = probe.rerun.iter().fold(0.0, |sum, s| sum + s.seconds);
+                let _ = writeln!(
+                    out,
+                    "changing {} re-ran {} step{} ({total:.1} s), {} cached",
+                    probe.file.as_deref().unwrap_or("?"),
+                    probe.rerun.len(),
+                    if probe.rerun.len() == 1 { "" } else { "s" },
+                    probe.cached_steps
+                );
+                for step in &probe.rerun {
+                    let line = step.line.map(|l| format!("line {l}")).unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "            {:>6.1} s  {line:<8} {}",
+                        step.seconds, step.instruction
+                    );
+                }
+            }
+            "nothing-to-change" => {
+                let _ = writeln!(
+                    out,
+                    "the broad COPY takes only dependency manifests: nothing to change"
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "failed: {}",
+                    probe.error.as_deref().unwrap_or("the rebuild failed")
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  findings  {} new, {} fixed, {} unchanged",
+        count(image, Change::New),
+        count(image, Change::Fixed),
+        count(image, Change::Unchanged)
+    );
+    for finding in image
+        .findings
+        .iter()
+        .filter(|f| f.change != Change::Unchanged)
+    {
+        let _ = writeln!(
+            out,
+            "    {:<5} {}:{}:{} {} [{}] {}{}",
+            finding.change.as_str(),
+            finding.file,
+            finding.line,
+            finding.column,
+            finding.code,
+            finding.severity,
+            finding.message,
+            if finding.measured { " (measured)" } else { "" }
+        );
+        for evidence in &finding.evidence {
+            let _ = writeln!(out, "          ↳ {evidence}");
+        }
+    }
+    for dropped in &image.dropped {
+        let _ = writeln!(
+            out,
+            "    dropped {} line {}: {}",
+            dropped.code, dropped.line, dropped.why
+        );
+    }
+}
+
+fn render_sizes(out: &mut String, image: &ImageReport) {
+    if image.base.status == SideStatus::Skipped && image.head.status == SideStatus::Skipped {
+        return; // Lint-only: the report's first line says why.
+    }
+    let side = |side: &SideReport| match side.status {
+        SideStatus::Built => side.size_bytes.map(format_bytes).unwrap_or_default(),
+        SideStatus::Failed => "build failed".to_string(),
+        SideStatus::Skipped if !side.dockerfile_present => "(no Dockerfile)".to_string(),
+        SideStatus::Skipped => "not built".to_string(),
+    };
+    let mut line = format!(
+        "  size      base {} → head {}",
+        side(&image.base),
+        side(&image.head)
+    );
+    if let (Some(delta), Some(base)) = (image.delta_bytes, image.base.size_bytes) {
+        let _ = write!(line, "  {}", format_signed_bytes(delta));
+        if base > 0 {
+            let _ = write!(line, " ({:+.1}%)", delta as f64 * 100.0 / base as f64);
+        }
+    }
+    if let (Some(delta), Some(head)) = (image.compressed_delta_bytes, image.head.compressed_bytes) {
+        let _ = write!(
+            line,
+            "; compressed {} ({})",
+            format_bytes(head),
+            format_signed_bytes(delta)
+        );
+    } else if let Some(head) = image.head.compressed_bytes {
+        let _ = write!(line, "; compressed {}", format_bytes(head));
+    }
+    out.push_str(&line);
+    out.push('\n');
+    for (name, side) in [("base", &image.base), ("head", &image.head)] {
+        if side.status == SideStatus::Built || !side.dockerfile_present {
+            continue;
+        }
+        if let Some(reason) = &side.reason {
+            let _ = writeln!(out, "  {name:<9} {reason}");
+        }
+        if let Some(build) = &side.build {
+            for line in build.log_tail.iter().rev().take(10).rev() {
+                let _ = writeln!(out, "            | {line}");
+            }
+        }
+    }
+}
+
+pub(crate) fn count(image: &ImageReport, change: Change) -> usize {
+    image.findings.iter().filter(|f| f.change == change).count()
+}
+
+pub(crate) fn reason_text(image: &ImageReport) -> String {
+    match image.reason.as_str() {
+        "dockerfile-added" => "Dockerfile added".to_string(),
+        "dockerfile-deleted" => "Dockerfile deleted".to_string(),
+        "dockerfile-modified" => "Dockerfile modified".to_string(),
+        "dockerfile-renamed" => format!(
+            "Dockerfile renamed from {}",
+            image.renamed_from.as_deref().unwrap_or("?")
+        ),
+        _ => {
+            let paths = image.changed_paths.clone().unwrap_or_default();
+            let total = image.changed_path_count.unwrap_or(paths.len());
+            let more = total.saturating_sub(paths.len());
+            let mut text = format!("build context changed: {}", paths.join(", "));
+            if more > 0 {
+                let _ = write!(text, " and {more} more");
+            }
+            text
+        }
+    }
+}
+
+pub(crate) fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}

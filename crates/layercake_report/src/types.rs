@@ -1,0 +1,474 @@
+//! The report's JSON shape (`docs/diff-report.md`). Within a `version`,
+//! fields are only added; removing or renaming one bumps it.
+
+use serde::{Deserialize, Serialize};
+
+/// The `version` field this crate writes.
+pub const REPORT_VERSION: u32 = 1;
+
+/// What `layercake diff` found: one entry per affected image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DiffReport {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The base as asked for.
+    pub base: RefInfo,
+    /// The head as asked for.
+    pub head: RefInfo,
+    /// The commit head branched from: the "base" side of every comparison.
+    pub merge_base: String,
+    /// Whether images were built and measured.
+    pub measured: bool,
+    /// Why not, when `measured` is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_measured_reason: Option<String>,
+    /// The Docker CLI and engine that built the images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builder: Option<BuilderInfo>,
+    /// The affected images, in Dockerfile path order.
+    pub images: Vec<ImageReport>,
+}
+
+/// A ref and the commit it named.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefInfo {
+    /// As given (`main`, `HEAD`, a SHA).
+    #[serde(rename = "ref")]
+    pub name: String,
+    /// The full commit SHA.
+    pub sha: String,
+}
+
+/// Which Docker built the images.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuilderInfo {
+    /// The docker CLI used.
+    pub binary: String,
+    /// `buildx` or `docker-build` (the classic CLI with `DOCKER_BUILDKIT=1`).
+    pub mode: String,
+    /// The engine's version.
+    pub server_version: String,
+}
+
+/// One image: a Dockerfile built for base and head.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImageReport {
+    /// The Dockerfile at head (for a deleted one: at base), repository-relative.
+    pub dockerfile: String,
+    /// The build context, repository-relative (`.` for the root).
+    pub context: String,
+    /// `--target`, when not the last stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// `--platform`, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// Why the image is in the report: `dockerfile-added`, `dockerfile-deleted`,
+    /// `dockerfile-modified`, `dockerfile-renamed`, `context-changed`.
+    pub reason: String,
+    /// The base path of a renamed Dockerfile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+    /// For `context-changed`: the first changed paths in the context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_paths: Option<Vec<String>>,
+    /// For `context-changed`: how many paths changed in all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_path_count: Option<usize>,
+    /// The image built from the merge-base.
+    pub base: SideReport,
+    /// The image built from head.
+    pub head: SideReport,
+    /// `head.size_bytes − base.size_bytes`, when both were built.
+    #[serde(default)]
+    pub delta_bytes: Option<i64>,
+    /// The same for gzip sizes.
+    #[serde(default)]
+    pub compressed_delta_bytes: Option<i64>,
+    /// Size change per Dockerfile instruction (base-image layers grouped under
+    /// their `FROM`), largest change first; when both were built.
+    #[serde(default)]
+    pub layer_deltas: Vec<LayerDelta>,
+    /// Size change per stage of the target's `FROM` chain.
+    #[serde(default)]
+    pub stage_deltas: Vec<StageDelta>,
+    /// Files added, removed and grown between the two images.
+    #[serde(default)]
+    pub files: Option<FileChanges>,
+    /// Bytes head's layers store that its final filesystem hides
+    /// (overwritten or deleted by a later layer; N−1 copies of a file written N times).
+    #[serde(default)]
+    pub wasted_bytes: Option<u64>,
+    /// The paths that waste the most, in head.
+    #[serde(default)]
+    pub wasted: Vec<WastedPath>,
+    /// Build packages head's final image holds.
+    #[serde(default)]
+    pub build_packages: Option<BuildPackages>,
+    /// The budget verdict.
+    #[serde(default)]
+    pub budget: Option<BudgetReport>,
+    /// Lint findings of head and base, each marked new, fixed or unchanged.
+    pub findings: Vec<DiffFinding>,
+    /// Findings the built image or the probe showed to be wrong, left out of `findings`.
+    #[serde(default)]
+    pub dropped: Vec<DroppedFinding>,
+    /// The cache-bust probe, when it ran.
+    #[serde(default)]
+    pub probe: Option<ProbeReport>,
+}
+
+/// What became of one side's build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SideStatus {
+    /// Built and measured.
+    Built,
+    /// The build failed or timed out.
+    Failed,
+    /// Not built: no Dockerfile on this side, no Docker, or `--no-build`.
+    Skipped,
+}
+
+/// One side (base or head) of an image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SideReport {
+    /// Built, failed or skipped.
+    pub status: SideStatus,
+    /// Whether the Dockerfile exists on this side.
+    pub dockerfile_present: bool,
+    /// Why it was skipped or how it failed, in a sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Sum of the layers' file sizes.
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
+    /// Sum of the layers' gzip sizes (what a registry stores).
+    #[serde(default)]
+    pub compressed_bytes: Option<u64>,
+    /// The user the image runs as (`config.User`; `None` means root).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The image's layers, base-most first.
+    #[serde(default)]
+    pub layers: Vec<LayerReport>,
+    /// The build itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildInfo>,
+}
+
+impl SideReport {
+    /// A side that was not built.
+    pub fn skipped(dockerfile_present: bool, reason: impl Into<String>) -> SideReport {
+        SideReport {
+            status: SideStatus::Skipped,
+            dockerfile_present,
+            reason: Some(reason.into()),
+            size_bytes: None,
+            compressed_bytes: None,
+            user: None,
+            layers: Vec::new(),
+            build: None,
+        }
+    }
+}
+
+/// How a build went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    /// Wall time of the build (not of reading the image).
+    pub duration_seconds: f64,
+    /// Steps BuildKit took from its cache.
+    pub cached_steps: usize,
+    /// Steps BuildKit ran.
+    pub executed_steps: usize,
+    /// The CLI's exit status, for a failed build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// BuildKit's error, for a failed build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The last lines of the build log, for a failed build (secrets redacted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_tail: Vec<String>,
+}
+
+/// One layer of a built image, tied to the instruction that made it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerReport {
+    /// Position in the image, from 0.
+    pub index: usize,
+    /// First line of the instruction (the `FROM` for base-image layers).
+    pub line_start: Option<usize>,
+    /// Last line of the instruction.
+    pub line_end: Option<usize>,
+    /// The instruction's first line as written (whitespace collapsed, shortened).
+    pub instruction: String,
+    /// The stage the instruction belongs to (`build`, or `stage-1` when unnamed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Whether the layer came with the base image.
+    pub from_base_image: bool,
+    /// Sum of the layer's file sizes.
+    pub size_bytes: u64,
+    /// The layer's gzip size.
+    pub compressed_bytes: u64,
+}
+
+/// How much one instruction's layers changed between base and head.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerDelta {
+    /// The instruction's first line as written (see [`LayerReport::instruction`]).
+    pub instruction: String,
+    /// Its lines at head; `None` when the instruction is gone at head.
+    pub line_start: Option<usize>,
+    /// Last line at head.
+    pub line_end: Option<usize>,
+    /// Whether these are the base image's layers.
+    pub from_base_image: bool,
+    /// Bytes at base (0 when new).
+    pub base_bytes: u64,
+    /// Bytes at head (0 when removed).
+    pub head_bytes: u64,
+    /// `head_bytes − base_bytes`.
+    pub delta_bytes: i64,
+}
+
+/// How much one stage of the target's `FROM` chain changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageDelta {
+    /// The stage's name, `stage-N`, or `base image` for what the root `FROM` pulls in.
+    pub stage: String,
+    /// Bytes of the stage's own layers at base.
+    pub base_bytes: u64,
+    /// At head.
+    pub head_bytes: u64,
+    /// `head_bytes − base_bytes`.
+    pub delta_bytes: i64,
+}
+
+/// Files that differ between the two images' final filesystems.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChanges {
+    /// The largest paths only head has.
+    pub added: Vec<FileChange>,
+    /// The largest paths only base has.
+    pub removed: Vec<FileChange>,
+    /// The paths that grew the most.
+    pub grown: Vec<FileChange>,
+    /// Changes by directory, largest first.
+    pub directories: Vec<DirectoryChange>,
+    /// How many paths were added, removed and grown in all (the lists are cut).
+    pub added_count: usize,
+    /// See `added_count`.
+    pub removed_count: usize,
+    /// See `added_count`.
+    pub grown_count: usize,
+}
+
+/// One path's change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    /// Absolute path in the image.
+    pub path: String,
+    /// Its size where it exists (head for added and grown, base for removed).
+    pub bytes: u64,
+    /// The change in bytes (negative for removed).
+    pub delta_bytes: i64,
+}
+
+/// Changes below one directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryChange {
+    /// The directory (first two components).
+    pub path: String,
+    /// Net change in bytes.
+    pub delta_bytes: i64,
+    /// How many paths below it changed.
+    pub changed_paths: usize,
+}
+
+/// A path whose hidden copies waste space.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WastedPath {
+    /// Absolute path in the image.
+    pub path: String,
+    /// Layers that stored a copy.
+    pub copies: u32,
+    /// Bytes of the hidden copies.
+    pub wasted_bytes: u64,
+    /// Whether the final image deleted it.
+    pub removed: bool,
+}
+
+/// Build packages in head's final image: the evidence attached to multi-stage findings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildPackages {
+    /// How many.
+    pub count: usize,
+    /// Their installed size, summed.
+    pub bytes: u64,
+    /// The largest ones' names.
+    pub largest: Vec<String>,
+    /// One line for people: `gcc-12 and 40 more build packages in the final image: 310.2 MB`.
+    pub summary: String,
+}
+
+/// The budget verdict of an image.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetReport {
+    /// `pass`, `fail`, or `not-measured` (a side was not built).
+    pub verdict: String,
+    /// The limits set, as written (`max-growth 10MB`, `max-growth-percent 5%`, `max-size 1GiB`).
+    pub limits: Vec<String>,
+    /// What went over.
+    pub violations: Vec<BudgetViolation>,
+}
+
+/// One limit that was exceeded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetViolation {
+    /// `max-growth`, `max-growth-percent` or `max-size`.
+    pub limit: String,
+    /// The limit as written.
+    pub allowed: String,
+    /// What was measured.
+    pub actual: String,
+}
+
+/// New, fixed or unchanged between base and head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// Only at head.
+    New,
+    /// Only at base.
+    Fixed,
+    /// At both.
+    Unchanged,
+}
+
+impl Change {
+    /// `new`, `fixed`, `unchanged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::New => "new",
+            Change::Fixed => "fixed",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One finding: the fields of `layercake lint --format json`, plus `change`
+/// and what the build showed about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffFinding {
+    /// The Dockerfile.
+    pub file: String,
+    /// 1-based start line.
+    pub line: usize,
+    /// 1-based start column.
+    pub column: usize,
+    /// End line.
+    pub end_line: usize,
+    /// End column.
+    pub end_column: usize,
+    /// Rule code (`LC201`).
+    pub code: String,
+    /// Rule name.
+    pub name: String,
+    /// Rule category.
+    pub category: String,
+    /// `error`, `warning` or `info`.
+    pub severity: String,
+    /// What is wrong.
+    pub message: String,
+    /// The fix, as the lint JSON gives it.
+    pub fix: Option<Fix>,
+    /// New, fixed or unchanged.
+    pub change: Change,
+    /// Whether a measurement (the probe) confirmed it.
+    #[serde(default)]
+    pub measured: bool,
+    /// What the built image or the probe showed, one sentence each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+}
+
+/// A fix, as the lint JSON gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// What it does.
+    pub description: String,
+    /// `safe`, `unsafe` or `display-only`.
+    pub applicability: String,
+    /// The edits.
+    pub edits: Vec<Edit>,
+}
+
+/// One edit of a fix (1-based lines and columns).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edit {
+    /// Start line.
+    pub start_line: usize,
+    /// Start column.
+    pub start_column: usize,
+    /// End line.
+    pub end_line: usize,
+    /// End column.
+    pub end_column: usize,
+    /// The new text.
+    pub replacement: String,
+}
+
+/// A finding left out because a measurement refuted it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DroppedFinding {
+    /// Rule code.
+    pub code: String,
+    /// Its line at head.
+    pub line: usize,
+    /// What refuted it.
+    pub why: String,
+}
+
+/// The cache-bust probe: one source file changed in a scratch copy of the
+/// context, head rebuilt, and the steps that re-ran timed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeReport {
+    /// `ran`, `failed` (the rebuild failed), or `nothing-to-change` (the broad
+    /// COPY takes only dependency manifests).
+    pub status: String,
+    /// The file changed, context-relative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Why it failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Wall time of the rebuild.
+    #[serde(default)]
+    pub duration_seconds: f64,
+    /// Steps taken from the cache.
+    #[serde(default)]
+    pub cached_steps: usize,
+    /// Steps that re-ran, in build order.
+    #[serde(default)]
+    pub rerun: Vec<ProbeStep>,
+    /// Findings it confirmed (`LC201` at line 3), now marked measured.
+    #[serde(default)]
+    pub confirmed: Vec<String>,
+    /// Findings it refuted, now dropped.
+    #[serde(default)]
+    pub refuted: Vec<String>,
+}
+
+/// A step the probe saw re-run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeStep {
+    /// The instruction's first line at head.
+    pub line: Option<usize>,
+    /// The step as BuildKit names it.
+    pub instruction: String,
+    /// How long it took.
+    pub seconds: f64,
+}
