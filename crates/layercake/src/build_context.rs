@@ -15,6 +15,12 @@ pub fn read_build_context(dockerfile: &Path) -> Option<BuildContextInfo> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
+    read_build_context_at(dockerfile, dir)
+}
+
+/// [`read_build_context`] for a context directory given explicitly (a
+/// configured context, as `docker build -f dockerfile dir` gets it).
+pub fn read_build_context_at(dockerfile: &Path, dir: &Path) -> Option<BuildContextInfo> {
     let mut entries: Vec<String> = std::fs::read_dir(dir)
         .ok()?
         .flatten()
@@ -27,8 +33,9 @@ pub fn read_build_context(dockerfile: &Path) -> Option<BuildContextInfo> {
         .collect();
     entries.sort();
     let name = dockerfile.file_name()?.to_string_lossy();
+    let beside = dockerfile.parent().unwrap_or(dir);
     let dockerignore = [
-        dir.join(format!("{name}.dockerignore")),
+        beside.join(format!("{name}.dockerignore")),
         dir.join(".dockerignore"),
     ]
     .iter()

@@ -1,4 +1,5 @@
-//! `layercake diff` (lint-only) against real git repositories made in temp dirs.
+//! `layercake diff --no-build` (the lint half) against real git repositories
+//! made in temp dirs. Building and measuring is tested in `diff_build.rs`.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -50,6 +51,7 @@ fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
 fn diff(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_layercake"))
         .arg("diff")
+        .arg("--no-build")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -204,15 +206,16 @@ fn added_and_deleted_dockerfiles_have_an_absent_side() {
     assert_eq!(images.len(), 2, "{report:#}");
     let added = find("new/Dockerfile");
     assert_eq!(added["reason"], "dockerfile-added");
-    assert_eq!(added["base"]["status"], "absent");
-    assert_eq!(added["head"]["status"], "present");
+    assert_eq!(added["base"]["dockerfile_present"], false);
+    assert_eq!(added["head"]["dockerfile_present"], true);
+    assert_eq!(added["head"]["status"], "skipped");
     assert!(!with_change(added, "new").is_empty(), "{added:#}");
     assert!(changes(added).iter().all(|(_, c)| c == "new"));
 
     let deleted = find("old/Dockerfile");
     assert_eq!(deleted["reason"], "dockerfile-deleted");
-    assert_eq!(deleted["base"]["status"], "present");
-    assert_eq!(deleted["head"]["status"], "absent");
+    assert_eq!(deleted["base"]["dockerfile_present"], true);
+    assert_eq!(deleted["head"]["dockerfile_present"], false);
     assert!(changes(deleted).contains(&("LC201".to_string(), "fixed".to_string())));
     assert!(changes(deleted).iter().all(|(_, c)| c == "fixed"));
     assert_eq!(code, Some(1), "the added Dockerfile's findings are new");
@@ -238,17 +241,16 @@ fn outside_a_git_repository_is_an_error() {
 }
 
 #[test]
-fn the_report_says_sizes_were_not_measured_and_why() {
+fn with_no_build_the_report_says_sizes_were_not_measured_and_why() {
     let dir = repo(&[("Dockerfile", GOOD)]);
     write(dir.path(), "Dockerfile", BROAD);
     commit_all(dir.path(), "pr");
     let (report, _) = json(dir.path());
     assert_eq!(report["version"], 1);
     assert_eq!(report["measured"], false);
-    assert_eq!(
-        report["not_measured_reason"],
-        "sizes are not measured yet: building images with BuildKit is not implemented in this version"
-    );
+    assert_eq!(report["not_measured_reason"], "--no-build was given");
+    assert_eq!(report["images"][0]["head"]["status"], "skipped");
+    assert_eq!(report["images"][0]["delta_bytes"], serde_json::Value::Null);
     assert_eq!(report["base"]["ref"], "main");
     assert_eq!(report["head"]["ref"], "HEAD");
     assert_eq!(
@@ -259,6 +261,9 @@ fn the_report_says_sizes_were_not_measured_and_why() {
 
     let md = diff(dir.path(), &["--base", "main", "--format", "markdown"]);
     let md = String::from_utf8_lossy(&md.stdout);
-    assert!(md.contains("sizes are not measured yet"), "{md}");
+    assert!(
+        md.contains("**Lint-only report:** --no-build was given."),
+        "{md}"
+    );
     assert!(md.contains("**new** `LC201`"), "{md}");
 }

@@ -1,29 +1,34 @@
-//! `layercake diff`: the Dockerfiles a change affects, linted at base and at
-//! head, their findings classified as new, fixed or unchanged.
+//! `layercake diff`: the Dockerfiles a change affects, built with BuildKit
+//! at the merge-base and at head, measured down to the layer, the line and
+//! the file, and linted on both sides (findings new, fixed or unchanged).
 //!
-//! This is the lint-only form: images are not built, so nothing is measured,
-//! and every output says so. The JSON report is documented in
-//! `docs/diff-report.md`.
+//! Without a Docker daemon (or with `--no-build`) the report is lint-only
+//! and says why. The JSON report is documented in `docs/diff-report.md`.
+
+mod compare;
+mod measure;
+mod probe;
+mod progress;
 
 use crate::cli::FailOn as CliFailOn;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use layercake_config::{CliOverrides, ConfigResolver, ResolvedSettings};
-use layercake_git::{AffectedReason, AffectedTarget, Commit};
-use layercake_lint::{FileReport, Finding, lint_source};
-use layercake_render::json::applicability_name;
-use layercake_syntax::LineIndex;
-use serde::Serialize;
-use std::collections::HashMap;
-use std::fmt::Write as _;
+use layercake_build::{BuildRequest, BuildSecret, Docker, DockerSelection, SecretSource};
+use layercake_config::{
+    Budget, CliOverrides, ConfigResolver, ImageSpec, ResolvedSettings, SecretSourceSpec,
+};
+use layercake_git::{AffectedReason, AffectedTarget, BuildTarget, Commit, Worktree};
+use layercake_lint::{FileReport, LintSettings, lint_source};
+use layercake_report::{
+    BudgetReport, BudgetViolation, BuildPackages, BuilderInfo, Change, DiffFinding, DiffReport,
+    DroppedFinding, ImageReport, REPORT_VERSION, RefInfo, SideReport, SideStatus,
+};
+use measure::{MeasuredSide, ParsedSide};
+use progress::{Progress, ProgressStyle};
 use std::path::{Path, PathBuf};
-
-/// The `version` field of the diff report.
-pub const DIFF_REPORT_VERSION: u32 = 1;
-
-/// Why the report has no sizes (`not_measured_reason`).
-pub const NOT_MEASURED_REASON: &str =
-    "sizes are not measured yet: building images with BuildKit is not implemented in this version";
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// `layercake diff`.
 #[derive(Debug, Args)]
@@ -34,15 +39,48 @@ pub struct DiffArgs {
     /// The head branch, tag or commit (the pull request).
     #[arg(long, value_name = "REF", default_value = "HEAD")]
     pub head: String,
+    /// Only these Dockerfiles, or the Dockerfiles under these directories (repository-relative).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
+    /// Also write the JSON report to this file (whatever `--format` prints).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// The git repository (any directory inside its work tree).
     #[arg(long, value_name = "PATH", default_value = ".")]
     pub repo: PathBuf,
     /// Exit 1 when a new finding is at or above this severity.
     #[arg(long, value_enum)]
     pub fail_on: Option<CliFailOn>,
+    /// Lint only: build nothing, measure nothing.
+    #[arg(long)]
+    pub no_build: bool,
+    /// The docker CLI to build with (default: the first on PATH that can use BuildKit).
+    #[arg(long, value_name = "PATH", env = "LAYERCAKE_DOCKER")]
+    pub docker: Option<PathBuf>,
+    /// The buildx builder (remote and Kubernetes builders work); needs buildx.
+    #[arg(long, value_name = "NAME", env = "BUILDX_BUILDER")]
+    pub builder: Option<String>,
+    /// Give up on a build after this many seconds (it is then reported as failed).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub timeout: u64,
+    /// How many Dockerfiles to build at once.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub jobs: usize,
+    /// Run the cache-bust probe even without a cache-ordering finding.
+    #[arg(long, conflicts_with = "no_probe")]
+    pub probe: bool,
+    /// Never run the cache-bust probe.
+    #[arg(long)]
+    pub no_probe: bool,
+    /// Keep the images built (tagged `layercake-diff/…`) instead of removing them.
+    #[arg(long)]
+    pub keep_images: bool,
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Output formats of `diff`.
@@ -58,15 +96,15 @@ pub enum DiffFormat {
 
 /// Runs `layercake diff`; returns the exit status.
 pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
-    let overrides = CliOverrides {
-        fail_on: args.fail_on.map(CliFailOn::to_config),
-        ..CliOverrides::default()
-    };
-    let (report, failed) = build_report(args, &overrides)?;
+    let (report, failed) = build_report(args)?;
+    if let Some(path) = &args.report {
+        std::fs::write(path, layercake_report::render_json(&report))
+            .with_context(|| format!("writing the report to {}", path.display()))?;
+    }
     let out = match args.format {
-        DiffFormat::Json => render_json(&report),
-        DiffFormat::Text => render_text(&report),
-        DiffFormat::Markdown => render_markdown(&report),
+        DiffFormat::Json => layercake_report::render_json(&report),
+        DiffFormat::Text => layercake_report::render_text(&report),
+        DiffFormat::Markdown => layercake_report::render_markdown(&report),
     };
     crate::output::write_stdout(&out).context("writing the report")?;
     Ok(if failed {
@@ -76,117 +114,164 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
     })
 }
 
-/// The whole report (serialised as the JSON of `docs/diff-report.md`).
-#[derive(Debug, Serialize)]
-struct DiffReport {
-    version: u32,
-    base: RefInfo,
-    head: RefInfo,
-    merge_base: String,
-    measured: bool,
-    not_measured_reason: &'static str,
-    images: Vec<ImageReport>,
-}
-
-#[derive(Debug, Serialize)]
-struct RefInfo {
-    #[serde(rename = "ref")]
-    name: String,
-    sha: String,
-}
-
-#[derive(Debug, Serialize)]
-struct ImageReport {
-    dockerfile: String,
-    context: String,
-    reason: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    renamed_from: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    changed_paths: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    changed_path_count: Option<usize>,
-    base: Side,
-    head: Side,
-    findings: Vec<DiffFinding>,
-}
-
-#[derive(Debug, Serialize)]
-struct Side {
-    status: &'static str,
-}
-
-impl Side {
-    fn of(present: bool) -> Side {
-        Side {
-            status: if present { "present" } else { "absent" },
-        }
-    }
-}
-
-/// One finding: the fields of the lint JSON finding, plus `change`.
-#[derive(Debug, Serialize)]
-struct DiffFinding {
-    file: String,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
-    code: &'static str,
-    name: &'static str,
-    category: &'static str,
-    severity: &'static str,
-    message: String,
-    fix: Option<JsonFix>,
-    change: Change,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Change {
-    New,
-    Fixed,
-    Unchanged,
-}
-
 fn git_error(error: layercake_git::GitError) -> anyhow::Error {
     anyhow::Error::new(error)
 }
 
-/// Resolves the refs, finds the affected targets, lints both sides.
-/// Returns the report and whether a new finding fails the run.
-fn build_report(args: &DiffArgs, overrides: &CliOverrides) -> anyhow::Result<(DiffReport, bool)> {
+/// One affected image, planned: where its Dockerfile is on each side and how it is built.
+struct Job {
+    affected: AffectedTarget,
+    base_path: PathBuf,
+    head_path: PathBuf,
+    base_text: Option<String>,
+    head_text: Option<String>,
+    settings: ResolvedSettings,
+    secrets: Vec<BuildSecret>,
+}
+
+/// What the builds need that is the same for every image.
+struct BuildEnv<'a> {
+    docker: &'a Docker,
+    base_root: &'a Path,
+    head_root: &'a Path,
+    timeout: Duration,
+    probe: ProbeMode,
+    keep_images: bool,
+    progress: &'a Progress,
+    run_id: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ProbeMode {
+    WhenFindings,
+    Always,
+    Never,
+}
+
+/// Resolves the refs, finds the affected images, builds and lints both sides.
+/// Returns the report and whether it fails the run.
+fn build_report(args: &DiffArgs) -> anyhow::Result<(DiffReport, bool)> {
     let repo = args.repo.as_path();
+    let top = layercake_git::toplevel(repo).map_err(git_error)?;
     let base = layercake_git::resolve(repo, &args.base).map_err(git_error)?;
     let head = layercake_git::resolve(repo, &args.head).map_err(git_error)?;
     // Pull-request semantics: compare head with the commit it branched from,
     // so changes the base branch made since do not show up as "fixed".
     let fork = layercake_git::merge_base_of(repo, &base, &head).map_err(git_error)?;
+    let head_tree = Worktree::add(repo, &head).map_err(git_error)?;
+
+    let overrides = CliOverrides {
+        fail_on: args.fail_on.map(CliFailOn::to_config),
+        ..CliOverrides::default()
+    };
+    let mut resolver = ConfigResolver::new();
     let changes = layercake_git::diff_commits(repo, &fork, &head).map_err(git_error)?;
-    let at_base = layercake_git::discover_targets(repo, &fork).map_err(git_error)?;
-    let at_head = layercake_git::discover_targets(repo, &head).map_err(git_error)?;
+    let at_base = configured_targets(repo, &fork, head_tree.path(), &mut resolver)?;
+    let at_head = configured_targets(repo, &head, head_tree.path(), &mut resolver)?;
     let affected = layercake_git::affected_targets(&at_base, &at_head, &changes, |path| {
         let bytes = layercake_git::show_file(repo, &head, path).ok().flatten()?;
         Some(String::from_utf8_lossy(&bytes).into_owned())
     });
+    let affected: Vec<AffectedTarget> = affected
+        .into_iter()
+        .filter(|a| selected(&args.paths, &a.target.dockerfile))
+        .collect();
 
-    let mut resolver = ConfigResolver::new();
-    let mut failed = false;
-    let mut images = Vec::with_capacity(affected.len());
-    for target in &affected {
+    let mut jobs = Vec::with_capacity(affected.len());
+    for target in affected {
+        let head_path = target.target.dockerfile.clone();
+        let base_path = match &target.reason {
+            AffectedReason::DockerfileRenamed { from } => from.clone(),
+            _ => head_path.clone(),
+        };
         let settings = resolver
-            .settings_for(&repo.join(&target.target.dockerfile), overrides)
+            .settings_for(&head_tree.path().join(&head_path), &overrides)
             .context("reading the configuration")?;
-        let image = image_report(repo, &fork, &head, target, &settings)?;
-        failed |= image.findings.iter().any(|f| {
-            f.change == Change::New
-                && layercake_lint::Severity::parse(f.severity)
-                    .is_some_and(|severity| settings.fail_on.fails(severity))
+        let spec = image_spec(&mut resolver, head_tree.path(), &head_path)?;
+        let secrets = spec
+            .map(|spec| build_secrets(&top, &spec.secrets))
+            .unwrap_or_default();
+        jobs.push(Job {
+            head_text: read_at(repo, &head, &head_path)?,
+            base_text: read_at(repo, &fork, &base_path)?,
+            affected: target,
+            base_path,
+            head_path,
+            settings,
+            secrets,
         });
-        images.push(image);
     }
+
+    // Decide whether to build.
+    let mut not_measured = None;
+    let docker = if args.no_build {
+        not_measured = Some("--no-build was given".to_string());
+        None
+    } else if jobs.is_empty() {
+        None
+    } else {
+        match Docker::detect(&DockerSelection {
+            binary: args.docker.clone(),
+            builder: args.builder.clone(),
+        }) {
+            Ok(docker) => Some(docker),
+            Err(unavailable) => {
+                not_measured = Some(format!("images were not built: {}", unavailable.reason));
+                None
+            }
+        }
+    };
+    let base_tree = match &docker {
+        Some(_) => Some(Worktree::add(repo, &fork).map_err(git_error)?),
+        None => None,
+    };
+    let progress = Progress::new(ProgressStyle::detect(args.quiet));
+    let env = match (&docker, &base_tree) {
+        (Some(docker), Some(base_tree)) => Some(BuildEnv {
+            docker,
+            base_root: base_tree.path(),
+            head_root: head_tree.path(),
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            probe: if args.no_probe {
+                ProbeMode::Never
+            } else if args.probe {
+                ProbeMode::Always
+            } else {
+                ProbeMode::WhenFindings
+            },
+            keep_images: args.keep_images,
+            progress: &progress,
+            run_id: format!("{}-{}", std::process::id(), short_sha(&head.sha)),
+        }),
+        _ => None,
+    };
+
+    // Each image on a worker; base before head within an image, so head's
+    // build finds base's steps in BuildKit's cache.
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, ImageReport, bool)>> = Mutex::new(Vec::new());
+    let workers = args.jobs.clamp(1, jobs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(job) = jobs.get(index) else { break };
+                    let (image, failed) = image_report(job, head_tree.path(), env.as_ref(), index);
+                    if let Ok(mut results) = results.lock() {
+                        results.push((index, image, failed));
+                    }
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(index, _, _)| *index);
+    let failed = results.iter().any(|(_, _, failed)| *failed);
+    let images = results.into_iter().map(|(_, image, _)| image).collect();
+
     let report = DiffReport {
-        version: DIFF_REPORT_VERSION,
+        version: REPORT_VERSION,
         base: RefInfo {
             name: args.base.clone(),
             sha: base.sha.clone(),
@@ -196,11 +281,145 @@ fn build_report(args: &DiffArgs, overrides: &CliOverrides) -> anyhow::Result<(Di
             sha: head.sha.clone(),
         },
         merge_base: fork.sha.clone(),
-        measured: false,
-        not_measured_reason: NOT_MEASURED_REASON,
+        measured: env.is_some(),
+        not_measured_reason: not_measured,
+        builder: docker.as_ref().map(|d| BuilderInfo {
+            binary: d.binary().display().to_string(),
+            mode: match d.mode() {
+                layercake_build::BuildMode::Buildx => "buildx".to_string(),
+                layercake_build::BuildMode::ClassicBuildKit => "docker-build".to_string(),
+            },
+            server_version: d.server_version().to_string(),
+        }),
         images,
     };
+    drop(base_tree);
+    drop(head_tree);
     Ok((report, failed))
+}
+
+/// Whether `dockerfile` is one of `paths` or under one (all when empty).
+fn selected(paths: &[PathBuf], dockerfile: &Path) -> bool {
+    paths.is_empty()
+        || paths.iter().any(|p| {
+            let p = p.strip_prefix("./").unwrap_or(p);
+            p.as_os_str().is_empty() || p == Path::new(".") || dockerfile.starts_with(p)
+        })
+}
+
+/// The Dockerfiles of `commit`, each built as the head's configuration says
+/// (`images:` entries set context, target, build args and platform, and may
+/// name Dockerfiles discovery would not find).
+fn configured_targets(
+    repo: &Path,
+    commit: &Commit,
+    head_root: &Path,
+    resolver: &mut ConfigResolver,
+) -> anyhow::Result<Vec<BuildTarget>> {
+    let mut targets = layercake_git::discover_targets(repo, commit).map_err(git_error)?;
+    for target in &mut targets {
+        if let Some(spec) = image_spec(resolver, head_root, &target.dockerfile)? {
+            apply_spec(target, &spec);
+        }
+    }
+    if let Some(config) = resolver
+        .config_for(&head_root.join("Dockerfile"))
+        .context("reading the configuration")?
+    {
+        let config_dir = config
+            .dir()
+            .strip_prefix(head_root)
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
+        for spec in config.images() {
+            let dockerfile = config_dir.join(&spec.dockerfile);
+            if targets.iter().any(|t| t.dockerfile == dockerfile) {
+                continue;
+            }
+            if layercake_git::show_file(repo, commit, &dockerfile)
+                .map_err(git_error)?
+                .is_some()
+            {
+                let mut target = BuildTarget::for_dockerfile(dockerfile);
+                apply_spec(&mut target, spec);
+                targets.push(target);
+            }
+        }
+        targets.sort_by(|a, b| a.dockerfile.cmp(&b.dockerfile));
+    }
+    Ok(targets)
+}
+
+/// The `images:` entry for a repository-relative Dockerfile, from the
+/// configuration that covers it at head.
+fn image_spec(
+    resolver: &mut ConfigResolver,
+    head_root: &Path,
+    dockerfile: &Path,
+) -> anyhow::Result<Option<ImageSpec>> {
+    let absolute = head_root.join(dockerfile);
+    let Some(config) = resolver
+        .config_for(&absolute)
+        .context("reading the configuration")?
+    else {
+        return Ok(None);
+    };
+    let Ok(relative) = absolute.strip_prefix(config.dir()) else {
+        return Ok(None);
+    };
+    let spec = config.image_for(relative).cloned().map(|mut spec| {
+        // Paths in the entry are relative to the configuration file.
+        let config_dir = config
+            .dir()
+            .strip_prefix(head_root)
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
+        spec.context = spec.context.map(|c| normalize(&config_dir.join(c)));
+        spec
+    });
+    Ok(spec)
+}
+
+fn apply_spec(target: &mut BuildTarget, spec: &ImageSpec) {
+    if let Some(context) = &spec.context {
+        target.context = context.clone();
+    }
+    if spec.target.is_some() {
+        target.target = spec.target.clone();
+    }
+    target.build_args = spec.build_args.clone();
+    if spec.platform.is_some() {
+        target.platform = spec.platform.clone();
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Secrets for BuildKit; files are read from the user's checkout (secret
+/// files are rarely committed), relative to the repository root.
+fn build_secrets(top: &Path, secrets: &[layercake_config::SecretSpec]) -> Vec<BuildSecret> {
+    secrets
+        .iter()
+        .map(|secret| BuildSecret {
+            id: secret.id.clone(),
+            source: match &secret.source {
+                SecretSourceSpec::File(path) => SecretSource::File(top.join(path)),
+                SecretSourceSpec::Env(name) => SecretSource::Env(name.clone()),
+            },
+        })
+        .collect()
 }
 
 fn shown(path: &Path) -> String {
@@ -212,34 +431,32 @@ fn shown(path: &Path) -> String {
     }
 }
 
+fn short_sha(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
 fn read_at(repo: &Path, commit: &Commit, path: &Path) -> anyhow::Result<Option<String>> {
     let bytes = layercake_git::show_file(repo, commit, path).map_err(git_error)?;
     Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
+/// The whole report for one image. Never fails: what goes wrong is in the report.
 fn image_report(
-    repo: &Path,
-    fork: &Commit,
-    head: &Commit,
-    affected: &AffectedTarget,
-    settings: &ResolvedSettings,
-) -> anyhow::Result<ImageReport> {
-    let head_path = affected.target.dockerfile.clone();
-    let base_path = match &affected.reason {
-        AffectedReason::DockerfileRenamed { from } => from.clone(),
-        _ => head_path.clone(),
-    };
-    let head_text = read_at(repo, head, &head_path)?;
-    let base_text = read_at(repo, fork, &base_path)?;
-    let lint = |path: &Path, text: &Option<String>| {
+    job: &Job,
+    head_root: &Path,
+    env: Option<&BuildEnv<'_>>,
+    index: usize,
+) -> (ImageReport, bool) {
+    let target = &job.affected.target;
+    let lint = |path: &Path, text: &Option<String>, root: Option<&Path>| {
         text.as_ref()
-            .map(|text| lint_source(&shown(path), text, &settings.lint))
+            .map(|text| lint_one(path, text, &job.settings.lint, root, &target.context))
     };
-    let head_report = lint(&head_path, &head_text);
-    let base_report = lint(&base_path, &base_text);
-    let findings = classify(base_report.as_ref(), head_report.as_ref());
+    let head_lint = lint(&job.head_path, &job.head_text, Some(head_root));
+    let base_lint = lint(&job.base_path, &job.base_text, env.map(|e| e.base_root));
+    let mut findings = layercake_report::classify(base_lint.as_ref(), head_lint.as_ref());
 
-    let (reason, renamed_from, changed_paths, changed_path_count) = match &affected.reason {
+    let (reason, renamed_from, changed_paths, changed_path_count) = match &job.affected.reason {
         AffectedReason::DockerfileAdded => ("dockerfile-added", None, None, None),
         AffectedReason::DockerfileDeleted => ("dockerfile-deleted", None, None, None),
         AffectedReason::DockerfileModified => ("dockerfile-modified", None, None, None),
@@ -253,306 +470,309 @@ fn image_report(
             Some(*count),
         ),
     };
-    Ok(ImageReport {
-        dockerfile: shown(&head_path),
-        context: shown(&affected.target.context),
-        reason,
+    let mut image = ImageReport {
+        dockerfile: shown(&job.head_path),
+        context: shown(&target.context),
+        target: target.target.clone(),
+        platform: target.platform.clone(),
+        reason: reason.to_string(),
         renamed_from,
         changed_paths,
         changed_path_count,
-        base: Side::of(base_text.is_some()),
-        head: Side::of(head_text.is_some()),
-        findings,
-    })
-}
-
-/// The key a finding is matched by across base and head: its code, the
-/// trimmed source text of the lines it spans (so moving an instruction does
-/// not make its finding new), and its occurrence among findings with the
-/// same code and text (so a second identical `COPY . .` is one new finding).
-type MatchKey = (&'static str, String, usize);
-
-fn keyed(report: &FileReport) -> Vec<(MatchKey, DiffFindingParts)> {
-    let index = LineIndex::new(&report.source);
-    let mut seen: HashMap<(&'static str, String), usize> = HashMap::new();
-    report
-        .findings
-        .iter()
-        .map(|finding| {
-            let parts = finding_parts(&report.path, &report.source, &index, finding);
-            let text = (parts.line..=parts.end_line.max(parts.line))
-                .map(|line| index.line_text(&report.source, line).trim())
-                .collect::<Vec<_>>()
-                .join("\n");
-            let occurrence = seen.entry((finding.code, text.clone())).or_insert(0);
-            let key = (finding.code, text, *occurrence);
-            *occurrence += 1;
-            (key, parts)
-        })
-        .collect()
-}
-
-/// Head findings are `new` or `unchanged`; base findings not in head are `fixed`.
-fn classify(base: Option<&FileReport>, head: Option<&FileReport>) -> Vec<DiffFinding> {
-    let base_keyed = base.map(keyed).unwrap_or_default();
-    let head_keyed = head.map(keyed).unwrap_or_default();
-    let base_keys: std::collections::HashSet<&MatchKey> =
-        base_keyed.iter().map(|(k, _)| k).collect();
-    let head_keys: std::collections::HashSet<&MatchKey> =
-        head_keyed.iter().map(|(k, _)| k).collect();
-    let mut out = Vec::new();
-    for (key, parts) in &head_keyed {
-        let change = if base_keys.contains(key) {
-            Change::Unchanged
-        } else {
-            Change::New
-        };
-        out.push(parts.clone().with(change));
-    }
-    for (key, parts) in &base_keyed {
-        if !head_keys.contains(key) {
-            out.push(parts.clone().with(Change::Fixed));
-        }
-    }
-    out
-}
-
-/// A fix, as the lint JSON gives it.
-#[derive(Clone, Debug, Serialize)]
-struct JsonFix {
-    description: String,
-    applicability: &'static str,
-    edits: Vec<JsonEdit>,
-}
-
-/// One edit of a fix, as the lint JSON gives it.
-#[derive(Clone, Debug, Serialize)]
-struct JsonEdit {
-    start_line: usize,
-    start_column: usize,
-    end_line: usize,
-    end_column: usize,
-    replacement: String,
-}
-
-/// A finding's lint-JSON fields, before it is classified.
-#[derive(Clone, Debug)]
-struct DiffFindingParts {
-    file: String,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
-    code: &'static str,
-    name: &'static str,
-    category: &'static str,
-    severity: &'static str,
-    message: String,
-    fix: Option<JsonFix>,
-}
-
-impl DiffFindingParts {
-    fn with(self, change: Change) -> DiffFinding {
-        DiffFinding {
-            file: self.file,
-            line: self.line,
-            column: self.column,
-            end_line: self.end_line,
-            end_column: self.end_column,
-            code: self.code,
-            name: self.name,
-            category: self.category,
-            severity: self.severity,
-            message: self.message,
-            fix: self.fix,
-            change,
-        }
-    }
-}
-
-/// The same fields `layercake lint --format json` gives a finding.
-fn finding_parts(
-    path: &str,
-    source: &str,
-    index: &LineIndex,
-    finding: &Finding,
-) -> DiffFindingParts {
-    let span = |range: layercake_syntax::TextRange| {
-        let start = index.line_column(source, range.start());
-        let end = index.line_column(source, range.end().max(range.start()));
-        (start, end)
+        base: SideReport::skipped(job.base_text.is_some(), "not built"),
+        head: SideReport::skipped(job.head_text.is_some(), "not built"),
+        delta_bytes: None,
+        compressed_delta_bytes: None,
+        layer_deltas: Vec::new(),
+        stage_deltas: Vec::new(),
+        files: None,
+        wasted_bytes: None,
+        wasted: Vec::new(),
+        build_packages: None,
+        budget: None,
+        findings: Vec::new(),
+        dropped: Vec::new(),
+        probe: None,
     };
-    let (start, end) = span(finding.range);
-    let fix = finding.fix.as_ref().map(|fix| {
-        let edits: Vec<JsonEdit> = fix
-            .edits
-            .iter()
-            .map(|edit| {
-                let (s, e) = span(edit.range);
-                JsonEdit {
-                    start_line: s.line,
-                    start_column: s.column,
-                    end_line: e.line,
-                    end_column: e.column,
-                    replacement: edit.replacement.clone(),
-                }
-            })
-            .collect();
-        JsonFix {
-            description: fix.description.clone(),
-            applicability: applicability_name(fix.applicability),
-            edits,
+    let mut budget_failed = false;
+    if let Some(env) = env {
+        budget_failed = measure_image(job, env, index, &mut image, &mut findings);
+    } else {
+        for side in [&mut image.base, &mut image.head] {
+            side.reason = Some(if side.dockerfile_present {
+                "not built (lint-only report)".to_string()
+            } else {
+                "no Dockerfile on this side".to_string()
+            });
         }
+    }
+    let lint_failed = findings.iter().any(|f| {
+        f.change == Change::New
+            && layercake_lint::Severity::parse(&f.severity)
+                .is_some_and(|severity| job.settings.fail_on.fails(severity))
     });
-    DiffFindingParts {
-        file: path.to_string(),
-        line: start.line,
-        column: start.column,
-        end_line: end.line,
-        end_column: end.column,
-        code: finding.code,
-        name: finding.name,
-        category: finding.category.as_str(),
-        severity: finding.severity.as_str(),
-        message: finding.message.clone(),
-        fix,
-    }
+    image.findings = findings;
+    // A pull request that breaks its image's build fails the check.
+    let head_broken = image.head.status == SideStatus::Failed;
+    (image, lint_failed || budget_failed || head_broken)
 }
 
-fn render_json(report: &DiffReport) -> String {
-    // Plain structs of strings and numbers always serialise.
-    let mut out = serde_json::to_string_pretty(report).unwrap_or_default();
-    out.push('\n');
-    out
+/// Lints one side; with its checkout at hand, the rules see the build context too.
+fn lint_one(
+    path: &Path,
+    text: &str,
+    settings: &LintSettings,
+    root: Option<&Path>,
+    context: &Path,
+) -> FileReport {
+    let mut report = lint_source(&shown(path), text, settings);
+    if let Some(root) = root
+        && let Some(info) =
+            crate::build_context::read_build_context_at(&root.join(path), &root.join(context))
+    {
+        report = layercake_lint::lint_source_in_context(&shown(path), text, settings, Some(&info));
+    }
+    report
 }
 
-fn count(image: &ImageReport, change: Change) -> usize {
-    image.findings.iter().filter(|f| f.change == change).count()
-}
-
-fn reason_text(image: &ImageReport) -> String {
-    match image.reason {
-        "dockerfile-added" => "Dockerfile added".to_string(),
-        "dockerfile-deleted" => "Dockerfile deleted".to_string(),
-        "dockerfile-modified" => "Dockerfile modified".to_string(),
-        "dockerfile-renamed" => format!(
-            "Dockerfile renamed from {}",
-            image.renamed_from.as_deref().unwrap_or("?")
-        ),
-        _ => {
-            let paths = image.changed_paths.clone().unwrap_or_default();
-            let total = image.changed_path_count.unwrap_or(paths.len());
-            let more = total.saturating_sub(paths.len());
-            let mut text = format!("build context changed: {}", paths.join(", "));
-            if more > 0 {
-                let _ = write!(text, " and {more} more");
-            }
-            text
-        }
-    }
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
-}
-
-fn render_text(report: &DiffReport) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "Lint-only report; {NOT_MEASURED_REASON}.");
-    let _ = writeln!(
-        out,
-        "base {} ({}) → head {} ({}), compared from merge-base {}",
-        report.base.name,
-        short(&report.base.sha),
-        report.head.name,
-        short(&report.head.sha),
-        short(&report.merge_base)
-    );
-    if report.images.is_empty() {
-        out.push_str("\nNo Dockerfile is affected by this change.\n");
-        return out;
-    }
-    for image in &report.images {
-        let _ = writeln!(
-            out,
-            "\n{} (context {}): {}",
-            image.dockerfile,
-            image.context,
-            reason_text(image)
-        );
-        let _ = writeln!(
-            out,
-            "  {} new, {} fixed, {} unchanged",
-            count(image, Change::New),
-            count(image, Change::Fixed),
-            count(image, Change::Unchanged)
-        );
-        for finding in image.findings.iter().filter(|f| f.change == Change::New) {
-            let _ = writeln!(
-                out,
-                "  new  {}:{}:{} {} [{}] {}",
-                finding.file,
-                finding.line,
-                finding.column,
-                finding.code,
-                finding.severity,
-                finding.message
-            );
-        }
-    }
-    out
-}
-
-fn render_markdown(report: &DiffReport) -> String {
-    let mut out = String::from("## layercake diff\n\n");
-    let _ = writeln!(out, "> **Lint-only report:** {NOT_MEASURED_REASON}.\n");
-    let _ = writeln!(
-        out,
-        "Base `{}` (`{}`) → head `{}` (`{}`), compared from merge-base `{}`.\n",
-        report.base.name,
-        short(&report.base.sha),
-        report.head.name,
-        short(&report.head.sha),
-        short(&report.merge_base)
-    );
-    if report.images.is_empty() {
-        out.push_str("No Dockerfile is affected by this change.\n");
-        return out;
-    }
-    out.push_str("| Dockerfile | why | new | fixed | unchanged |\n|---|---|---:|---:|---:|\n");
-    for image in &report.images {
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} | {} | {} |",
-            image.dockerfile,
-            reason_text(image).replace('|', "\\|"),
-            count(image, Change::New),
-            count(image, Change::Fixed),
-            count(image, Change::Unchanged)
-        );
-    }
-    for image in &report.images {
-        let listed: Vec<&DiffFinding> = image
-            .findings
+/// Builds and measures both sides, fills the image report in, and marks
+/// findings with what the build showed. Returns whether the budget failed.
+fn measure_image(
+    job: &Job,
+    env: &BuildEnv<'_>,
+    index: usize,
+    image: &mut ImageReport,
+    findings: &mut Vec<DiffFinding>,
+) -> bool {
+    let target = &job.affected.target;
+    let request = |root: &Path, dockerfile: &Path, side: &str| BuildRequest {
+        context: root.join(&target.context),
+        dockerfile: root.join(dockerfile),
+        target: target.target.clone(),
+        build_args: target
+            .build_args
             .iter()
-            .filter(|f| f.change != Change::Unchanged)
-            .collect();
-        if listed.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "\n### `{}`\n", image.dockerfile);
-        for finding in listed {
-            let change = match finding.change {
-                Change::New => "new",
-                Change::Fixed => "fixed",
-                Change::Unchanged => "unchanged",
-            };
-            let _ = writeln!(
-                out,
-                "- **{change}** `{}` {} line {}: {}",
-                finding.code, finding.severity, finding.line, finding.message
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        platform: target.platform.clone(),
+        secrets: job.secrets.clone(),
+        tag: format!("layercake-diff/{}-{index}:{side}", env.run_id),
+        timeout: env.timeout,
+        no_cache: false,
+    };
+    let parsed = |text: &str| {
+        ParsedSide::new(
+            text.to_string(),
+            target.target.as_deref(),
+            &target.build_args,
+            target.platform.as_deref(),
+        )
+    };
+    let title = |side: &str| format!("{side} {}", shown(&job.head_path));
+
+    let base_parsed = job.base_text.as_deref().map(parsed);
+    let head_parsed = job.head_text.as_deref().map(parsed);
+    let base_request = request(env.base_root, &job.base_path, "base");
+    let head_request = request(env.head_root, &job.head_path, "head");
+    let base = base_parsed.as_ref().map(|p| {
+        measure::build_and_measure(env.docker, &base_request, p, title("base"), env.progress)
+    });
+    let head = head_parsed.as_ref().map(|p| {
+        measure::build_and_measure(env.docker, &head_request, p, title("head"), env.progress)
+    });
+
+    let take = |side: &Option<MeasuredSide>, present: bool| match side {
+        Some(side) => side.report.clone(),
+        None => SideReport::skipped(present, "no Dockerfile on this side"),
+    };
+    image.base = take(&base, job.base_text.is_some());
+    image.head = take(&head, job.head_text.is_some());
+    let base_image = base.as_ref().and_then(|s| s.image.as_ref());
+    let head_image = head.as_ref().and_then(|s| s.image.as_ref());
+
+    if let Some(head_image) = head_image {
+        if let (Some(base_size), Some(base_compressed)) =
+            (image.base.size_bytes, image.base.compressed_bytes)
+        {
+            image.delta_bytes =
+                Some(compare::signed(head_image.size_bytes) - compare::signed(base_size));
+            image.compressed_delta_bytes = Some(
+                compare::signed(head_image.compressed_bytes) - compare::signed(base_compressed),
             );
         }
+        let empty = Vec::new();
+        let base_layers = if base_image.is_some() {
+            &image.base.layers
+        } else {
+            &empty
+        };
+        image.layer_deltas = compare::layer_deltas(base_layers, &image.head.layers);
+        image.stage_deltas = compare::stage_deltas(base_layers, &image.head.layers);
+        if let Some(base_image) = base_image {
+            image.files = Some(compare::file_changes(base_image, head_image));
+        }
+        let (wasted_bytes, wasted) = compare::wasted(head_image);
+        image.wasted_bytes = Some(wasted_bytes);
+        image.wasted = wasted;
+        let packages = layercake_measure::build_packages(&head_image.installed_packages());
+        if let Some(summary) = packages.summary(layercake_report::format_bytes) {
+            image.build_packages = Some(BuildPackages {
+                count: packages.packages.len(),
+                bytes: packages.bytes,
+                largest: packages
+                    .packages
+                    .iter()
+                    .take(5)
+                    .map(|p| p.name.clone())
+                    .collect(),
+                summary,
+            });
+        }
     }
-    out
+    attach_image_evidence(image, findings);
+
+    // The probe, on head, when a cache-ordering finding is there to test.
+    let probed: Vec<&DiffFinding> = findings
+        .iter()
+        .filter(|f| f.code == probe::PROBED_RULE && f.change != Change::Fixed)
+        .collect();
+    let wants_probe = match env.probe {
+        ProbeMode::Never => false,
+        ProbeMode::Always => true,
+        ProbeMode::WhenFindings => !probed.is_empty(),
+    };
+    if wants_probe
+        && head_image.is_some()
+        && let Some(head_parsed) = &head_parsed
+        && let Some(outcome) = probe::run(&probe::ProbeInput {
+            docker: env.docker,
+            request: &head_request,
+            parsed: head_parsed,
+            findings: &probed,
+            progress: env.progress,
+            title: title("head"),
+        })
+    {
+        let mut dropped = Vec::new();
+        for (line, verdict) in outcome.verdicts {
+            match verdict {
+                probe::Verdict::Confirmed { evidence } => {
+                    for finding in findings.iter_mut().filter(|f| {
+                        f.code == probe::PROBED_RULE && f.line == line && f.change != Change::Fixed
+                    }) {
+                        finding.measured = true;
+                        finding.evidence.push(evidence.clone());
+                    }
+                }
+                probe::Verdict::Refuted { why } => dropped.push((line, why)),
+            }
+        }
+        for (line, why) in dropped {
+            drop_findings(image, findings, probe::PROBED_RULE, Some(line), &why);
+        }
+        image.probe = Some(outcome.report);
+    }
+
+    if !env.keep_images {
+        for request in [&base_request, &head_request] {
+            let _ = env.docker.remove_image(&request.tag);
+        }
+    }
+    judge_budget(image, &job.settings.budget)
+}
+
+/// Moves head findings (of `code`, at `line` if given) from `findings` to `image.dropped`.
+fn drop_findings(
+    image: &mut ImageReport,
+    findings: &mut Vec<DiffFinding>,
+    code: &str,
+    line: Option<usize>,
+    why: &str,
+) {
+    findings.retain(|f| {
+        let refuted =
+            f.code == code && f.change != Change::Fixed && line.is_none_or(|l| f.line == l);
+        if refuted {
+            image.dropped.push(DroppedFinding {
+                code: f.code.clone(),
+                line: f.line,
+                why: why.to_string(),
+            });
+        }
+        !refuted
+    });
+}
+
+/// What the built head image shows about the findings: the user it runs as
+/// (a base that already drops root is not flagged) and the build packages
+/// it holds (evidence for the multi-stage findings).
+fn attach_image_evidence(image: &mut ImageReport, findings: &mut Vec<DiffFinding>) {
+    if image.head.status != SideStatus::Built {
+        return;
+    }
+    if let Some(user) = image.head.user.clone()
+        && !is_root(&user)
+    {
+        drop_findings(
+            image,
+            findings,
+            "LC401",
+            None,
+            &format!("the built image runs as user {user}, set by its base image"),
+        );
+    }
+    if let Some(packages) = &image.build_packages {
+        for finding in findings.iter_mut().filter(|f| {
+            matches!(f.code.as_str(), "LC107" | "LC108" | "LC109") && f.change != Change::Fixed
+        }) {
+            finding
+                .evidence
+                .push(format!("measured: {}", packages.summary));
+        }
+    }
+}
+
+fn is_root(user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or(user);
+    name.is_empty() || name == "root" || name == "0"
+}
+
+/// The budget verdict; returns whether it failed.
+fn judge_budget(image: &mut ImageReport, budget: &Budget) -> bool {
+    if !budget.has_limits() {
+        return false;
+    }
+    let limits = budget.limits();
+    let pick = |side: &SideReport| {
+        if budget.compressed {
+            side.compressed_bytes
+        } else {
+            side.size_bytes
+        }
+    };
+    let Some(head) = pick(&image.head).filter(|_| image.head.status == SideStatus::Built) else {
+        image.budget = Some(BudgetReport {
+            verdict: "not-measured".to_string(),
+            limits,
+            violations: Vec::new(),
+        });
+        return false;
+    };
+    let base = pick(&image.base).filter(|_| image.base.status == SideStatus::Built);
+    let violations: Vec<BudgetViolation> = budget
+        .check(base, head)
+        .into_iter()
+        .map(|v| BudgetViolation {
+            limit: v.limit.key().to_string(),
+            allowed: v.allowed,
+            actual: v.actual,
+        })
+        .collect();
+    let failed = !violations.is_empty();
+    image.budget = Some(BudgetReport {
+        verdict: if failed { "fail" } else { "pass" }.to_string(),
+        limits,
+        violations,
+    });
+    failed
 }

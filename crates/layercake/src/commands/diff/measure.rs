@@ -1,0 +1,254 @@
+//! Building one side of an image and measuring it.
+
+use super::progress::Progress;
+use layercake_build::{BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker};
+use layercake_image::{ImageSummary, ReadOptions};
+use layercake_measure::{LayerOrigin, StepMap, attribute_layers};
+use layercake_model::{DockerfileModel, ModelOptions};
+use layercake_report::{BuildInfo, LayerReport, SideReport, SideStatus};
+use layercake_syntax::{Dockerfile, LineIndex};
+use std::collections::BTreeMap;
+
+/// A Dockerfile as built on one side, parsed once for attribution.
+pub struct ParsedSide {
+    pub source: String,
+    pub dockerfile: Dockerfile,
+    pub model: DockerfileModel,
+}
+
+impl ParsedSide {
+    pub fn new(
+        source: String,
+        target: Option<&str>,
+        build_args: &BTreeMap<String, String>,
+        platform: Option<&str>,
+    ) -> ParsedSide {
+        let dockerfile = layercake_syntax::parse(&source);
+        let model = DockerfileModel::new(
+            &dockerfile,
+            &source,
+            &ModelOptions {
+                target: target.map(str::to_string),
+                build_args: build_args.clone(),
+                platform: platform.map(str::to_string),
+            },
+        );
+        ParsedSide {
+            source,
+            dockerfile,
+            model,
+        }
+    }
+
+    /// How many BuildKit steps building the target runs (for the progress bar).
+    pub fn expected_steps(&self) -> usize {
+        let map = StepMap::new(&self.dockerfile, &self.model);
+        self.model
+            .stages
+            .iter()
+            .filter(|s| s.reaches_target)
+            .map(|s| {
+                s.instructions
+                    .clone()
+                    .filter(|&i| map.step_of(i).is_some())
+                    .count()
+            })
+            .sum()
+    }
+
+    /// The instruction's stage label as BuildKit names it.
+    pub fn stage_label(&self, instruction: usize) -> Option<String> {
+        let stage = self.model.stage_of_instruction(instruction)?;
+        let stage = self.model.stages.get(stage)?;
+        Some(match &stage.name {
+            Some(name) => name.written.text.clone(),
+            None => format!("stage-{}", stage.index),
+        })
+    }
+
+    /// 1-based first and last line of an instruction.
+    pub fn lines(&self, instruction: usize) -> Option<(usize, usize)> {
+        let range = self.dockerfile.instructions.get(instruction)?.range;
+        let index = LineIndex::new(&self.source);
+        Some((
+            index.line_of(range.start()),
+            index.line_of(range.end().saturating_sub(1).max(range.start())),
+        ))
+    }
+
+    /// The instruction's first line as written, whitespace collapsed and shortened.
+    pub fn instruction_text(&self, instruction: usize) -> String {
+        let Some(found) = self.dockerfile.instructions.get(instruction) else {
+            return String::new();
+        };
+        let first = found
+            .range
+            .slice(&self.source)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_end()
+            .trim_end_matches('\\')
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        shorten(&first, 100)
+    }
+}
+
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+/// One side, built and read.
+pub struct MeasuredSide {
+    pub report: SideReport,
+    pub image: Option<ImageSummary>,
+}
+
+/// Builds `request`, reads the image it made and ties its layers to `parsed`.
+/// A failed build or an unreadable image is a `failed` side, not an error.
+pub fn build_and_measure(
+    docker: &Docker,
+    request: &BuildRequest,
+    parsed: &ParsedSide,
+    title: String,
+    progress: &Progress,
+) -> MeasuredSide {
+    let mut bar = progress.build(title, parsed.expected_steps());
+    let outcome = docker.build(request, &mut |event| bar.on_event(event));
+    let build = build_info(&outcome);
+    let image_id = match &outcome.status {
+        BuildStatus::Built { image_id } => image_id.clone(),
+        BuildStatus::Failed { exit_code, message } => {
+            bar.finish(&format!(
+                "failed after {:.1} s",
+                outcome.duration.as_secs_f64()
+            ));
+            let mut report = SideReport::skipped(true, format!("the build failed: {message}"));
+            report.status = SideStatus::Failed;
+            report.build = Some(BuildInfo {
+                exit_code: *exit_code,
+                error: Some(message.clone()),
+                ..build
+            });
+            return MeasuredSide {
+                report,
+                image: None,
+            };
+        }
+        BuildStatus::TimedOut { after } => {
+            bar.finish(&format!("timed out after {:.0} s", after.as_secs_f64()));
+            let mut report = SideReport::skipped(
+                true,
+                format!(
+                    "the build timed out after {:.0} s (--timeout)",
+                    after.as_secs_f64()
+                ),
+            );
+            report.status = SideStatus::Failed;
+            report.build = Some(build);
+            return MeasuredSide {
+                report,
+                image: None,
+            };
+        }
+    };
+    bar.finish(&format!(
+        "built in {:.1} s ({} steps cached, {} run)",
+        outcome.duration.as_secs_f64(),
+        build.cached_steps,
+        build.executed_steps
+    ));
+    let image = match docker.read_image(&image_id, &ReadOptions::default()) {
+        Ok(image) => image,
+        Err(error) => {
+            let mut report =
+                SideReport::skipped(true, format!("the built image could not be read: {error}"));
+            report.status = SideStatus::Failed;
+            report.build = Some(build);
+            return MeasuredSide {
+                report,
+                image: None,
+            };
+        }
+    };
+    let layers = layer_reports(parsed, &image);
+    let report = SideReport {
+        status: SideStatus::Built,
+        dockerfile_present: true,
+        reason: None,
+        size_bytes: Some(image.size_bytes),
+        compressed_bytes: Some(image.compressed_bytes),
+        user: image.config.user.clone(),
+        layers,
+        build: Some(build),
+    };
+    MeasuredSide {
+        report,
+        image: Some(image),
+    }
+}
+
+fn build_info(outcome: &BuildOutcome) -> BuildInfo {
+    let counted: Vec<&BuildStep> = outcome
+        .steps
+        .iter()
+        .filter(|s| s.position.is_some())
+        .collect();
+    let failed = !matches!(outcome.status, BuildStatus::Built { .. });
+    BuildInfo {
+        duration_seconds: round(outcome.duration.as_secs_f64()),
+        cached_steps: counted.iter().filter(|s| s.cached).count(),
+        executed_steps: counted.iter().filter(|s| !s.cached).count(),
+        exit_code: None,
+        error: None,
+        log_tail: if failed {
+            outcome.log_tail.clone()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Seconds to the millisecond, so reports don't carry float noise.
+pub fn round(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
+/// The image's layers, each tied to its instruction.
+fn layer_reports(parsed: &ParsedSide, image: &ImageSummary) -> Vec<LayerReport> {
+    let Some(target) = parsed.model.target else {
+        return Vec::new();
+    };
+    let created_by: Vec<Option<&str>> = image
+        .layers
+        .iter()
+        .map(|l| l.created_by.as_deref())
+        .collect();
+    let origins = attribute_layers(&parsed.dockerfile, &parsed.model, target, &created_by);
+    image
+        .layers
+        .iter()
+        .zip(origins)
+        .map(|(layer, origin)| {
+            let instruction = origin.instruction();
+            let lines = parsed.lines(instruction);
+            LayerReport {
+                index: layer.index,
+                line_start: lines.map(|l| l.0),
+                line_end: lines.map(|l| l.1),
+                instruction: parsed.instruction_text(instruction),
+                stage: parsed.stage_label(instruction),
+                from_base_image: matches!(origin, LayerOrigin::BaseImage { .. }),
+                size_bytes: layer.size_bytes,
+                compressed_bytes: layer.compressed_bytes,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,401 @@
+//! `layercake diff` building base and head with a real Docker Engine
+//! (BuildKit), on git repositories made in temp dirs, from a busybox base
+//! image made locally. Under `LAYERCAKE_REQUIRE_DOCKER=1` (as in CI) a
+//! missing engine fails these tests instead of skipping them.
+
+use layercake_testkit::{GitRepo, busybox_base, docker_or_skip};
+use serde_json::Value;
+use std::process::Output;
+
+fn diff(repo: &GitRepo, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_layercake"))
+        .arg("diff")
+        .args(args)
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run layercake")
+}
+
+/// `diff --base main --format json`: the report and the exit status.
+fn report(repo: &GitRepo, extra: &[&str]) -> (Value, Option<i32>) {
+    let mut args = vec!["--base", "main", "--format", "json", "--quiet"];
+    args.extend_from_slice(extra);
+    let out = diff(repo, &args);
+    let value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (value, out.status.code())
+}
+
+fn image<'a>(report: &'a Value, dockerfile: &str) -> &'a Value {
+    report["images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .find(|i| i["dockerfile"] == dockerfile)
+        .unwrap_or_else(|| panic!("no image {dockerfile} in {report:#}"))
+}
+
+/// A repository with `files` on `main`, then branch `pr` checked out.
+fn repo_with(files: &[(&str, String)]) -> GitRepo {
+    let repo = GitRepo::new();
+    for (path, text) in files {
+        repo.write(path, text);
+    }
+    repo.commit("base");
+    repo.checkout_new_branch("pr");
+    repo
+}
+
+fn dd(path: &str, kib: u32) -> String {
+    format!("RUN dd if=/dev/zero of={path} bs=1024 count={kib} 2>/dev/null")
+}
+
+#[test]
+fn a_size_change_is_attributed_to_the_line_that_caused_it() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let dockerfile = |kib: u32| {
+        format!(
+            "FROM {base_image}\nWORKDIR /app\nCOPY app.txt /app/\n{}\n{}\nUSER 1000\n",
+            dd("/app/data", kib),
+            dd("/app/other", 20)
+        )
+    };
+    let repo = repo_with(&[
+        ("Dockerfile", dockerfile(10)),
+        ("app.txt", "hello\n".to_string()),
+    ]);
+    repo.write("Dockerfile", &dockerfile(310));
+    repo.commit("grow /app/data");
+
+    let (report, code) = report(&repo, &[]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["measured"], true);
+    let image = image(&report, "Dockerfile");
+    assert_eq!(image["base"]["status"], "built", "{image:#}");
+    assert_eq!(image["head"]["status"], "built", "{image:#}");
+    assert_eq!(
+        image["layer_deltas"][0]["delta_bytes"],
+        300 * 1024,
+        "{image:#}"
+    );
+    assert_eq!(image["delta_bytes"], 300 * 1024, "{image:#}");
+    assert!(image["head"]["compressed_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(image["head"]["user"], "1000");
+
+    // The change is the RUN on line 4, and nothing else moved.
+    let deltas = image["layer_deltas"].as_array().expect("layer_deltas");
+    assert_eq!(deltas[0]["line_start"], 4, "{deltas:#?}");
+    assert_eq!(deltas[0]["delta_bytes"], 300 * 1024);
+    assert!(
+        deltas[0]["instruction"]
+            .as_str()
+            .unwrap()
+            .starts_with("RUN dd if=/dev/zero of=/app/data")
+    );
+    assert!(
+        deltas[1..].iter().all(|d| d["delta_bytes"] == 0),
+        "{deltas:#?}"
+    );
+
+    // Each head layer is tied to its instruction's line.
+    let layers = image["head"]["layers"].as_array().expect("layers");
+    let lines: Vec<(Value, Value)> = layers
+        .iter()
+        .map(|l| (l["line_start"].clone(), l["from_base_image"].clone()))
+        .collect();
+    assert_eq!(lines.first().map(|l| l.1.clone()), Some(Value::Bool(true)));
+    let own: Vec<u64> = layers
+        .iter()
+        .filter(|l| l["from_base_image"] == false)
+        .map(|l| l["line_start"].as_u64().unwrap())
+        .collect();
+    assert_eq!(own, [2, 3, 4, 5], "{layers:#?}");
+
+    // The file diff names the grown file.
+    let grown = image["files"]["grown"].as_array().expect("grown");
+    assert_eq!(grown[0]["path"], "/app/data");
+    assert_eq!(grown[0]["delta_bytes"], 300 * 1024);
+    assert_eq!(image["budget"], Value::Null);
+
+    // The text report says the same for people.
+    let out = diff(&repo, &["--base", "main", "--quiet"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("+307.2 kB  line 4"), "{text}");
+}
+
+#[test]
+fn a_budget_fails_the_run_and_says_by_how_much() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let dockerfile = |kib: u32| format!("FROM {base_image}\n{}\nUSER 1000\n", dd("/data", kib));
+    let repo = repo_with(&[
+        ("Dockerfile", dockerfile(10)),
+        (
+            ".layercake.yml",
+            "budget:\n  max-growth: 100kB\n".to_string(),
+        ),
+    ]);
+    repo.write("Dockerfile", &dockerfile(500));
+    repo.commit("grow");
+    let (report, code) = report(&repo, &[]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let budget = &image(&report, "Dockerfile")["budget"];
+    assert_eq!(budget["verdict"], "fail", "{budget:#}");
+    assert_eq!(budget["violations"][0]["limit"], "max-growth");
+}
+
+#[test]
+fn a_failed_head_build_is_a_result_and_the_other_image_still_reports() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let good = format!("FROM {base_image}\n{}\nUSER 1000\n", dd("/a", 4));
+    let repo = repo_with(&[
+        ("one/Dockerfile", good.clone()),
+        ("two/Dockerfile", good.clone()),
+    ]);
+    repo.write(
+        "one/Dockerfile",
+        &format!("FROM {base_image}\nRUN echo about to fail && exit 3\nUSER 1000\n"),
+    );
+    repo.write(
+        "two/Dockerfile",
+        &format!("FROM {base_image}\n{}\nUSER 1000\n", dd("/a", 8)),
+    );
+    repo.commit("break one, grow two");
+
+    let (report, code) = report(&repo, &[]);
+    assert_eq!(
+        code,
+        Some(1),
+        "a failed head build fails the run: {report:#}"
+    );
+    let one = image(&report, "one/Dockerfile");
+    assert_eq!(one["base"]["status"], "built");
+    assert_eq!(one["head"]["status"], "failed", "{one:#}");
+    let error = one["head"]["build"]["error"].as_str().expect("error");
+    assert!(error.contains("exit code: 3"), "{error}");
+    let tail = one["head"]["build"]["log_tail"]
+        .as_array()
+        .expect("log tail");
+    assert!(
+        tail.iter()
+            .any(|l| l.as_str().unwrap().contains("about to fail")),
+        "{tail:#?}"
+    );
+    assert_eq!(one["delta_bytes"], Value::Null);
+
+    let two = image(&report, "two/Dockerfile");
+    assert_eq!(two["head"]["status"], "built");
+    assert_eq!(two["delta_bytes"], 4 * 1024);
+}
+
+#[test]
+fn dockerfiles_added_and_deleted_are_built_on_the_side_that_has_them() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let file = format!("FROM {base_image}\n{}\nUSER 1000\n", dd("/a", 4));
+    let repo = repo_with(&[("old/Dockerfile", file.clone())]);
+    repo.remove("old/Dockerfile");
+    // Different enough that git sees no rename.
+    repo.write(
+        "new/Dockerfile",
+        &format!(
+            "FROM {base_image}\nWORKDIR /srv\n{}\nUSER 1000\n",
+            dd("/srv/b", 6)
+        ),
+    );
+    repo.commit("move by hand");
+
+    let (report, code) = report(&repo, &[]);
+    assert_eq!(code, Some(0), "{report:#}");
+    let added = image(&report, "new/Dockerfile");
+    assert_eq!(added["reason"], "dockerfile-added");
+    assert_eq!(added["base"]["status"], "skipped");
+    assert_eq!(added["base"]["dockerfile_present"], false);
+    assert_eq!(added["head"]["status"], "built");
+    assert!(added["head"]["size_bytes"].as_u64().unwrap() >= 4096);
+    assert_eq!(added["delta_bytes"], Value::Null);
+
+    let deleted = image(&report, "old/Dockerfile");
+    assert_eq!(deleted["reason"], "dockerfile-deleted");
+    assert_eq!(deleted["base"]["status"], "built");
+    assert_eq!(deleted["head"]["status"], "skipped");
+}
+
+/// A Node-shaped project whose "npm" is a shell script, so `RUN npm ci`
+/// works offline and takes a moment.
+fn node_project(dockerfile: &str) -> GitRepo {
+    repo_with(&[
+        ("Dockerfile", dockerfile.to_string()),
+        ("package.json", "{\"name\": \"probe\"}\n".to_string()),
+        ("package-lock.json", "{}\n".to_string()),
+        ("src/index.js", "console.log('hi')\n".to_string()),
+    ])
+}
+
+fn fake_npm() -> &'static str {
+    "RUN printf '#!/bin/sh\\nsleep 1\\nmkdir -p node_modules\\n' > /bin/npm && chmod +x /bin/npm"
+}
+
+/// The report of the node project built from `dockerfile(base_image)`,
+/// after a pull request that only edits `src/index.js`.
+fn probed(dockerfile: impl Fn(&str) -> String) -> Option<Value> {
+    let docker = docker_or_skip()?;
+    let base_image = busybox_base(&docker);
+    let repo = node_project(&dockerfile(&base_image));
+    repo.write("src/index.js", "console.log('hello')\n");
+    repo.commit("touch the source");
+    let (report, _) = report(&repo, &[]);
+    Some(image(&report, "Dockerfile").clone())
+}
+
+#[test]
+fn the_probe_confirms_a_broad_copy_before_install() {
+    let Some(image) = probed(|base| {
+        format!(
+            "FROM {base}\n{}\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER 1000\n",
+            fake_npm()
+        )
+    }) else {
+        return;
+    };
+    assert_eq!(image["reason"], "context-changed");
+    let probe = &image["probe"];
+    assert_eq!(probe["status"], "ran", "{image:#}");
+    assert_eq!(probe["file"], "src/index.js");
+    assert_eq!(probe["confirmed"], serde_json::json!(["LC201 at line 4"]));
+    let rerun: Vec<u64> = probe["rerun"]
+        .as_array()
+        .expect("rerun")
+        .iter()
+        .filter_map(|s| s["line"].as_u64())
+        .collect();
+    assert_eq!(rerun, [4, 5], "{probe:#}");
+    let lc201 = image["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "LC201")
+        .expect("LC201 kept");
+    assert_eq!(lc201["measured"], true);
+    let evidence = lc201["evidence"][0].as_str().expect("evidence");
+    assert!(
+        evidence.contains("changing src/index.js re-ran this COPY and 1 step"),
+        "{evidence}"
+    );
+}
+
+#[test]
+fn the_probe_refutes_a_broad_copy_in_a_stage_the_target_never_builds() {
+    let Some(image) = probed(|base| {
+        format!(
+            "FROM {base} AS deps\n{}\nWORKDIR /app\nCOPY . .\nRUN npm ci\n\nFROM {base}\nCOPY package.json /srv/\nUSER 1000\n",
+            fake_npm()
+        )
+    }) else {
+        return;
+    };
+    let probe = &image["probe"];
+    assert_eq!(probe["status"], "ran", "{image:#}");
+    assert_eq!(probe["refuted"], serde_json::json!(["LC201 at line 4"]));
+    assert!(
+        image["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["code"] != "LC201"),
+        "refuted findings are dropped: {image:#}"
+    );
+    let dropped = &image["dropped"][0];
+    assert_eq!(dropped["code"], "LC201");
+    assert!(
+        dropped["why"]
+            .as_str()
+            .unwrap()
+            .contains("never runs this stage"),
+        "{dropped:#}"
+    );
+}
+
+#[test]
+fn a_user_set_by_the_base_image_is_not_flagged_as_root() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    // A base image that drops root itself; the Dockerfile has no USER.
+    let guard = layercake_testkit::ImageGuard::unique(&docker, "layercake-test/nonroot");
+    let nonroot = guard.tag().to_string();
+    let mut build = std::process::Command::new(docker.binary())
+        .args(["build", "-q", "-t", &nonroot, "-"])
+        .env("DOCKER_BUILDKIT", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("docker build");
+    {
+        use std::io::Write;
+        let mut stdin = build.stdin.take().expect("stdin");
+        write!(stdin, "FROM {base_image}\nUSER 1000\n").expect("write Dockerfile");
+    }
+    assert!(build.wait().expect("docker build").success());
+
+    let repo = repo_with(&[(
+        "Dockerfile",
+        format!("FROM {nonroot}\nRUN true\nCMD [\"sh\"]\n"),
+    )]);
+    repo.write(
+        "Dockerfile",
+        &format!("FROM {nonroot}\nRUN echo changed\nCMD [\"sh\"]\n"),
+    );
+    repo.commit("pr");
+    let lint_only = report(&repo, &["--no-build"]).0;
+    let linted = image(&lint_only, "Dockerfile")["findings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        linted.iter().any(|f| f["code"] == "LC401"),
+        "the linter alone flags it: {linted:#?}"
+    );
+
+    let (report, _) = report(&repo, &[]);
+    let image = image(&report, "Dockerfile");
+    assert_eq!(image["head"]["user"], "1000", "{image:#}");
+    let findings = image["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["code"] != "LC401"),
+        "{findings:#?}"
+    );
+    assert_eq!(image["dropped"][0]["code"], "LC401");
+}
+
+#[test]
+fn without_a_daemon_the_report_is_lint_only_and_says_why() {
+    let repo = repo_with(&[("Dockerfile", "FROM busybox:1\nUSER 1000\n".to_string())]);
+    repo.write("Dockerfile", "FROM busybox:1\nCOPY . .\nUSER 1000\n");
+    repo.commit("pr");
+    let (report, code) = report(&repo, &["--docker", "/nonexistent/docker"]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["measured"], false);
+    let reason = report["not_measured_reason"].as_str().expect("reason");
+    assert!(reason.starts_with("images were not built: "), "{reason}");
+    assert!(reason.contains("/nonexistent/docker"), "{reason}");
+    assert_eq!(report["images"][0]["head"]["status"], "skipped");
+}
