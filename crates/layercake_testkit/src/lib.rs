@@ -7,7 +7,10 @@
 //! - [`GitRepo`]: a scratch git repository driven through the `git` binary.
 //! - [`unique_tag`] and [`ImageGuard`]: image tags that do not collide between test
 //!   processes, removed when the test ends.
+//! - [`FakeGitHub`]: a stateful fake of GitHub's REST API over real HTTP on 127.0.0.1.
 #![deny(missing_docs)]
+
+pub mod fake_github;
 
 use std::fs::File;
 use std::io::Write;
@@ -17,6 +20,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use fake_github::{
+    Access, FakeComment, FakeFile, FakeGitHub, FakeReview, FakeReviewComment, PullRef, RateLimit,
+    RequestRecord,
+};
 pub use layercake_build::{Docker, DockerSelection};
 
 /// Set to `1` to make a missing Docker fail tests instead of skipping them.
