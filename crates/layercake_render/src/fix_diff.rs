@@ -100,6 +100,77 @@ pub(crate) fn fix_hunks(lines: &SourceLines<'_>, fix: &Fix) -> Option<Vec<Hunk>>
     Some(hunks)
 }
 
+/// A fix as a reviewer sees it: the line diff, and when the fix is one
+/// block of lines, the text that replaces them (a GitHub ```` ```suggestion ````).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixPreview {
+    /// Unified-diff lines (`@@ … @@`, ` context`, `-removed`, `+added`), newline-terminated.
+    pub diff: String,
+    /// The replacement for one block of lines, when the fix makes one hunk.
+    pub suggestion: Option<Suggestion>,
+}
+
+/// Lines `start_line..=end_line` (1-based) of the file as it is, replaced by `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    /// First line replaced.
+    pub start_line: usize,
+    /// Last line replaced.
+    pub end_line: usize,
+    /// The new lines, without a final newline (empty: the lines are deleted).
+    pub text: String,
+}
+
+/// The preview of `fix` on `source`; `None` when its edits do not fit the text.
+pub fn fix_preview(source: &str, fix: &Fix) -> Option<FixPreview> {
+    let lines = SourceLines::new(source);
+    let hunks = fix_hunks(&lines, fix)?;
+    if hunks.is_empty() {
+        return None;
+    }
+    let diff = unified(&hunks);
+    let suggestion = match hunks.as_slice() {
+        [hunk] => {
+            let old: Vec<usize> = hunk.lines.iter().filter_map(|l| l.old_line).collect();
+            match (old.iter().min(), old.iter().max()) {
+                (Some(&start_line), Some(&end_line)) => Some(Suggestion {
+                    start_line,
+                    end_line,
+                    text: hunk
+                        .lines
+                        .iter()
+                        .filter(|l| l.kind != DiffLineKind::Removed)
+                        .map(|l| l.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    Some(FixPreview { diff, suggestion })
+}
+
+/// Hunks as the body of a unified diff.
+pub(crate) fn unified(hunks: &[Hunk]) -> String {
+    let mut out = String::new();
+    for hunk in hunks {
+        out.push_str(&hunk.header());
+        out.push('\n');
+        for line in &hunk.lines {
+            out.push(match line.kind {
+                DiffLineKind::Context => ' ',
+                DiffLineKind::Removed => '-',
+                DiffLineKind::Added => '+',
+            });
+            out.push_str(&line.text);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// The first and last line an edit touches. A range that ends just after a
 /// newline does not touch the next line.
 fn edit_lines(lines: &SourceLines<'_>, edit: &Edit) -> (usize, usize) {
@@ -246,22 +317,51 @@ mod tests {
     }
 
     fn render(hunks: &[Hunk]) -> String {
-        let mut out = String::new();
-        for hunk in hunks {
-            out.push_str(&hunk.header());
-            out.push('\n');
-            for line in &hunk.lines {
-                let sign = match line.kind {
-                    DiffLineKind::Context => ' ',
-                    DiffLineKind::Removed => '-',
-                    DiffLineKind::Added => '+',
-                };
-                out.push(sign);
-                out.push_str(&line.text);
-                out.push('\n');
-            }
-        }
-        out
+        unified(hunks)
+    }
+
+    #[test]
+    fn preview_suggests_the_lines_that_replace_one_block() {
+        let source = "FROM x\nWORKDIR /app\nCOPY . .\nRUN npm ci\n";
+        let start = source.find("COPY").unwrap();
+        let preview = fix_preview(
+            source,
+            &fix(vec![Edit {
+                range: TextRange::new(start, start + "COPY . .".len()),
+                replacement: "COPY package*.json ./".to_string(),
+            }]),
+        )
+        .expect("fits");
+        assert_eq!(
+            preview.diff,
+            "@@ -3,1 +3,1 @@\n-COPY . .\n+COPY package*.json ./\n"
+        );
+        assert_eq!(
+            preview.suggestion,
+            Some(Suggestion {
+                start_line: 3,
+                end_line: 3,
+                text: "COPY package*.json ./".to_string()
+            })
+        );
+        // Two separate blocks: a diff, but no single suggestion.
+        let end = source.find("npm ci").unwrap();
+        let two = fix_preview(
+            source,
+            &fix(vec![
+                Edit {
+                    range: TextRange::new(0, 6),
+                    replacement: "FROM y".to_string(),
+                },
+                Edit {
+                    range: TextRange::new(end, end + 6),
+                    replacement: "npm ci --omit=dev".to_string(),
+                },
+            ]),
+        )
+        .expect("fits");
+        assert_eq!(two.suggestion, None);
+        assert!(two.diff.contains("+FROM y\n"), "{}", two.diff);
     }
 
     #[test]

@@ -23,6 +23,8 @@ mod fix_diff;
 mod position;
 mod summary;
 
+pub use fix_diff::{FixPreview, Suggestion, fix_preview};
+
 use layercake_lint::FileReport;
 use std::fmt;
 use std::str::FromStr;

@@ -1,6 +1,6 @@
 //! Matching findings across base and head.
 
-use crate::types::{Change, DiffFinding, Edit, Fix};
+use crate::types::{Change, DiffFinding, Edit, Fix, SuggestedLines};
 use layercake_lint::{FileReport, Finding};
 use layercake_render::json::applicability_name;
 use layercake_syntax::{LineIndex, TextRange};
@@ -27,9 +27,28 @@ fn keyed(report: &FileReport) -> Vec<(MatchKey, DiffFinding)> {
             let occurrence = seen.entry((finding.code, text.clone())).or_insert(0);
             let key = (finding.code, text, *occurrence);
             *occurrence += 1;
-            (key, parts)
+            let fingerprint = fingerprint(&report.path, &key);
+            (
+                key,
+                DiffFinding {
+                    fingerprint,
+                    ..parts
+                },
+            )
         })
         .collect()
+}
+
+/// FNV-1a (64 bits) of the file and the match key, as 16 hex digits: stable
+/// across runs, platforms and Rust versions (unlike `DefaultHasher`).
+fn fingerprint(path: &str, (code, text, occurrence): &MatchKey) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let key = format!("{path}\0{code}\0{text}\0{occurrence}");
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 /// Head findings are `new` or `unchanged`; base findings not in head are
@@ -88,7 +107,17 @@ fn finding_fields(path: &str, source: &str, index: &LineIndex, finding: &Finding
             })
             .collect(),
     });
+    let preview = finding
+        .fix
+        .as_ref()
+        .and_then(|fix| layercake_render::fix_preview(source, fix));
     DiffFinding {
+        fix_diff: preview.as_ref().map(|p| p.diff.clone()),
+        suggestion: preview.and_then(|p| p.suggestion).map(|s| SuggestedLines {
+            start_line: s.start_line,
+            end_line: s.end_line,
+            text: s.text,
+        }),
         file: path.to_string(),
         line: start.line,
         column: start.column,
@@ -101,6 +130,7 @@ fn finding_fields(path: &str, source: &str, index: &LineIndex, finding: &Finding
         message: finding.message.clone(),
         fix,
         change: Change::Unchanged,
+        fingerprint: String::new(),
         measured: false,
         evidence: Vec::new(),
     }

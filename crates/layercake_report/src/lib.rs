@@ -7,16 +7,23 @@
 #![deny(missing_docs)]
 
 mod classify;
+mod comment;
+mod escape;
 mod markdown;
+mod review;
 mod text;
 mod types;
+mod untrusted;
 
 pub use classify::classify;
+pub use comment::{COMMENT_LIMIT, CommentOptions, comment_marker, render_comment};
 /// Sizes for people, in SI units (`12.3 MB`, `+4.0 kB`), as budgets print them.
 pub use layercake_config::{format_bytes, format_signed_bytes};
 pub use markdown::render_markdown;
+pub use review::{InlineComment, commentable_lines, finding_marker, inline_comments};
 pub use text::render_text;
 pub use types::*;
+pub use untrusted::{MAX_REPORT_BYTES, read_untrusted_report};
 
 /// Serialises a report as pretty JSON ending in a newline.
 pub fn render_json(report: &DiffReport) -> String {

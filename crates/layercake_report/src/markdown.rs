@@ -1,5 +1,6 @@
 //! The report as Markdown (a job summary or a pull-request comment).
 
+use crate::escape::{code, fenced, text};
 use crate::text::{count, reason_text, short};
 use crate::types::{Change, DiffReport, ImageReport, SideReport, SideStatus};
 use crate::{format_bytes, format_signed_bytes};
@@ -33,7 +34,7 @@ pub fn render_markdown(report: &DiffReport) -> String {
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             code(&image.dockerfile),
-            cell(&reason_text(image)),
+            text(&reason_text(image)),
             side_size(&image.base),
             side_size(&image.head),
             image
@@ -166,50 +167,4 @@ fn side_size(side: &SideReport) -> String {
         SideStatus::Failed => "failed".into(),
         SideStatus::Skipped => "–".into(),
     }
-}
-
-/// Inline code that holds any text: a backtick fence longer than any run inside.
-fn code(value: &str) -> String {
-    let value = value.replace(['\n', '\r'], " ");
-    let longest = value.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest + 1);
-    let pad = if value.starts_with('`') || value.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    // A `|` ends a table cell even inside code.
-    format!("{fence}{pad}{}{pad}{fence}", value.replace('|', "\\|"))
-}
-
-/// Prose from the repository or a tool: no HTML, no mentions, no table breaks.
-fn text(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '|' => out.push_str("\\|"),
-            '@' => out.push_str("@\u{200b}"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn cell(value: &str) -> String {
-    text(value)
-}
-
-/// A fenced block that no line of `body` can close.
-fn fenced(body: &str, info: &str) -> String {
-    let longest = body
-        .lines()
-        .map(|line| line.trim_start().chars().take_while(|&c| c == '`').count())
-        .max()
-        .unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
-    format!("{fence}{info}\n{body}\n{fence}")
 }

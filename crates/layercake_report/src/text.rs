@@ -249,7 +249,7 @@ fn render_sizes(out: &mut String, image: &ImageReport) {
 }
 
 pub(crate) fn count(image: &ImageReport, change: Change) -> usize {
-    image.findings.iter().filter(|f| f.change == change).count()
+    image.count(change)
 }
 
 pub(crate) fn reason_text(image: &ImageReport) -> String {

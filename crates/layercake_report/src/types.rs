@@ -25,8 +25,44 @@ pub struct DiffReport {
     /// The Docker CLI and engine that built the images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub builder: Option<BuilderInfo>,
+    /// The pull request the report is for, when `layercake action` made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<PullRequestInfo>,
     /// The affected images, in Dockerfile path order.
     pub images: Vec<ImageReport>,
+}
+
+impl DiffReport {
+    /// How many findings of all images are `change`.
+    pub fn count(&self, change: Change) -> usize {
+        self.images.iter().map(|image| image.count(change)).sum()
+    }
+
+    /// The new findings of all images, in image order.
+    pub fn new_findings(&self) -> impl Iterator<Item = &DiffFinding> {
+        self.images
+            .iter()
+            .flat_map(|image| &image.findings)
+            .filter(|finding| finding.change == Change::New)
+    }
+}
+
+impl ImageReport {
+    /// How many of the image's findings are `change`.
+    pub fn count(&self, change: Change) -> usize {
+        self.findings.iter().filter(|f| f.change == change).count()
+    }
+}
+
+/// The pull request a report reviews.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequestInfo {
+    /// `owner/name` of the base repository.
+    pub repository: String,
+    /// The pull request's number.
+    pub number: u64,
+    /// The head commit the report was made for.
+    pub head_sha: String,
 }
 
 /// A ref and the commit it named.
@@ -385,14 +421,38 @@ pub struct DiffFinding {
     pub message: String,
     /// The fix, as the lint JSON gives it.
     pub fix: Option<Fix>,
+    /// The fix as a line diff of the file (`@@ … @@`, ` `, `-`, `+` lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_diff: Option<String>,
+    /// The fix as the lines that replace one block of the file, when it is
+    /// one block (what a review ```` ```suggestion ```` holds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<SuggestedLines>,
     /// New, fixed or unchanged.
     pub change: Change,
+    /// A stable identity across runs and pushes: a hash of the rule, the
+    /// trimmed text of the flagged lines and its occurrence among equal ones
+    /// (the key findings are matched by across base and head). Review
+    /// comments carry it, so a re-run never posts the same one twice.
+    #[serde(default)]
+    pub fingerprint: String,
     /// Whether a measurement (the probe) confirmed it.
     #[serde(default)]
     pub measured: bool,
     /// What the built image or the probe showed, one sentence each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+}
+
+/// Lines `start_line..=end_line` replaced by `text` (1-based, the side's file).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestedLines {
+    /// First line replaced.
+    pub start_line: usize,
+    /// Last line replaced.
+    pub end_line: usize,
+    /// The new lines, without a final newline.
+    pub text: String,
 }
 
 /// A fix, as the lint JSON gives it.
