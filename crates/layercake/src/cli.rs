@@ -24,8 +24,12 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the parse of a Dockerfile, for tools and editors.
     Parse(ParseArgs),
-    /// Compare the Dockerfiles a change affects between two git refs (lint-only for now).
+    /// Build and compare the Dockerfiles a change affects between two git refs.
     Diff(crate::commands::diff::DiffArgs),
+    /// Review the pull request of a GitHub Actions `pull_request` event.
+    Action(crate::commands::action::ActionArgs),
+    /// Post a report made by `action` from a `workflow_run` workflow (fork-safe).
+    Publish(crate::commands::publish::PublishArgs),
 }
 
 /// `layercake lint`.

@@ -399,3 +399,110 @@ fn without_a_daemon_the_report_is_lint_only_and_says_why() {
     assert!(reason.contains("/nonexistent/docker"), "{reason}");
     assert_eq!(report["images"][0]["head"]["status"], "skipped");
 }
+
+#[test]
+fn build_packages_in_the_final_image_are_evidence_for_the_multi_stage_findings() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    // A dpkg database as `apt-get install gcc-12 libc6-dev` leaves it, and a
+    // stand-in `go`, so the build needs no network.
+    let status = "Package: gcc-12\\nStatus: install ok installed\\nInstalled-Size: 2000\\n\\n\
+                  Package: libc6-dev\\nStatus: install ok installed\\nInstalled-Size: 500\\n\\n\
+                  Package: libc6\\nStatus: install ok installed\\nInstalled-Size: 9000\\n";
+    let dockerfile = format!(
+        "FROM {base_image}\n\
+         RUN mkdir -p /var/lib/dpkg && printf '{status}' > /var/lib/dpkg/status\n\
+         RUN printf '#!/bin/sh\\ntouch /app\\n' > /bin/go && chmod +x /bin/go\n\
+         WORKDIR /src\nCOPY main.go .\nRUN go build -o /app\nUSER 1000\nCMD [\"/app\"]\n"
+    );
+    let repo = repo_with(&[("main.go", "package main\n".to_string())]);
+    repo.write("Dockerfile", &dockerfile);
+    repo.commit("add a Dockerfile");
+
+    let (report, _) = report(&repo, &["--no-probe"]);
+    let image = image(&report, "Dockerfile");
+    let packages = &image["build_packages"];
+    assert_eq!(packages["count"], 2, "{image:#}");
+    assert_eq!(
+        packages["largest"],
+        serde_json::json!(["gcc-12", "libc6-dev"])
+    );
+    let lc109 = image["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "LC109")
+        .unwrap_or_else(|| panic!("LC109 fires: {image:#}"));
+    assert_eq!(
+        lc109["evidence"][0],
+        "measured: gcc-12 and 1 more build package in the final image: 2.6 MB"
+    );
+    // The stages of the image: what the base image brought, and this stage.
+    let stages: Vec<&str> = image["stage_deltas"]
+        .as_array()
+        .expect("stage_deltas")
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["base image", "stage-0"]);
+}
+
+#[test]
+fn in_github_actions_each_build_log_is_a_folded_group() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let repo = repo_with(&[(
+        "Dockerfile",
+        format!("FROM {base_image}\nRUN echo one\nUSER 1000\n"),
+    )]);
+    repo.write(
+        "Dockerfile",
+        &format!("FROM {base_image}\nRUN echo two\nUSER 1000\n"),
+    );
+    repo.commit("pr");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_layercake"))
+        .args(["diff", "--base", "main", "--format", "json"])
+        .current_dir(repo.path())
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .expect("run layercake");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let groups: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("::group::"))
+        .collect();
+    assert_eq!(groups.len(), 2, "{stderr}");
+    assert!(
+        groups[0].starts_with("::group::layercake: base Dockerfile (built in "),
+        "{stderr}"
+    );
+    assert!(
+        groups[1].starts_with("::group::layercake: head Dockerfile (built in "),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| *l == "::endgroup::").count(),
+        2,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("RUN echo two"),
+        "the build log is inside: {stderr}"
+    );
+    // The quiet flag silences it all.
+    let quiet = std::process::Command::new(env!("CARGO_BIN_EXE_layercake"))
+        .args(["diff", "--base", "main", "--format", "json", "--quiet"])
+        .current_dir(repo.path())
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .expect("run layercake");
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+}

@@ -1,10 +1,13 @@
 //! One module per subcommand.
 
+pub mod action;
 pub mod diff;
 mod explain;
 mod fix;
 mod lint;
 mod parse;
+pub mod publish;
+mod publisher;
 mod rules;
 
 use crate::cli::{Cli, Command};
@@ -17,5 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain(args) => explain::run(&args),
         Command::Parse(args) => parse::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Action(args) => action::run(&args),
+        Command::Publish(args) => publish::run(&args),
     }
 }

@@ -96,7 +96,7 @@ pub enum DiffFormat {
 
 /// Runs `layercake diff`; returns the exit status.
 pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
-    let (report, failed) = build_report(args)?;
+    let DiffOutcome { report, failed, .. } = build_report(args)?;
     if let Some(path) = &args.report {
         std::fs::write(path, layercake_report::render_json(&report))
             .with_context(|| format!("writing the report to {}", path.display()))?;
@@ -148,9 +148,23 @@ enum ProbeMode {
     Never,
 }
 
+/// One image's report, by its position in the plan: (index, report, whether
+/// it fails the run, head's lint results).
+type ImageOutcome = (usize, ImageReport, bool, Option<FileReport>);
+
+/// What a `diff` run produced.
+pub struct DiffOutcome {
+    /// The report.
+    pub report: DiffReport,
+    /// Whether it fails the run (a new finding at the threshold, a broken
+    /// head build, a budget exceeded).
+    pub failed: bool,
+    /// The head side's lint results (for SARIF).
+    pub head_lint: Vec<FileReport>,
+}
+
 /// Resolves the refs, finds the affected images, builds and lints both sides.
-/// Returns the report and whether it fails the run.
-fn build_report(args: &DiffArgs) -> anyhow::Result<(DiffReport, bool)> {
+pub fn build_report(args: &DiffArgs) -> anyhow::Result<DiffOutcome> {
     let repo = args.repo.as_path();
     let top = layercake_git::toplevel(repo).map_err(git_error)?;
     let base = layercake_git::resolve(repo, &args.base).map_err(git_error)?;
@@ -249,7 +263,7 @@ fn build_report(args: &DiffArgs) -> anyhow::Result<(DiffReport, bool)> {
     // Each image on a worker; base before head within an image, so head's
     // build finds base's steps in BuildKit's cache.
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, ImageReport, bool)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<ImageOutcome>> = Mutex::new(Vec::new());
     let workers = args.jobs.clamp(1, jobs.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -257,18 +271,24 @@ fn build_report(args: &DiffArgs) -> anyhow::Result<(DiffReport, bool)> {
                 loop {
                     let index = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = jobs.get(index) else { break };
-                    let (image, failed) = image_report(job, head_tree.path(), env.as_ref(), index);
+                    let (image, failed, head_lint) =
+                        image_report(job, head_tree.path(), env.as_ref(), index);
                     if let Ok(mut results) = results.lock() {
-                        results.push((index, image, failed));
+                        results.push((index, image, failed, head_lint));
                     }
                 }
             });
         }
     });
     let mut results = results.into_inner().unwrap_or_default();
-    results.sort_by_key(|(index, _, _)| *index);
-    let failed = results.iter().any(|(_, _, failed)| *failed);
-    let images = results.into_iter().map(|(_, image, _)| image).collect();
+    results.sort_by_key(|(index, ..)| *index);
+    let failed = results.iter().any(|(_, _, failed, _)| *failed);
+    let mut images = Vec::with_capacity(results.len());
+    let mut head_lint = Vec::new();
+    for (_, image, _, lint) in results {
+        images.push(image);
+        head_lint.extend(lint);
+    }
 
     let report = DiffReport {
         version: REPORT_VERSION,
@@ -291,11 +311,16 @@ fn build_report(args: &DiffArgs) -> anyhow::Result<(DiffReport, bool)> {
             },
             server_version: d.server_version().to_string(),
         }),
+        pull_request: None,
         images,
     };
     drop(base_tree);
     drop(head_tree);
-    Ok((report, failed))
+    Ok(DiffOutcome {
+        report,
+        failed,
+        head_lint,
+    })
 }
 
 /// Whether `dockerfile` is one of `paths` or under one (all when empty).
@@ -440,13 +465,14 @@ fn read_at(repo: &Path, commit: &Commit, path: &Path) -> anyhow::Result<Option<S
     Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
-/// The whole report for one image. Never fails: what goes wrong is in the report.
+/// The whole report for one image, whether it fails the run, and head's
+/// lint results. Never fails: what goes wrong is in the report.
 fn image_report(
     job: &Job,
     head_root: &Path,
     env: Option<&BuildEnv<'_>>,
     index: usize,
-) -> (ImageReport, bool) {
+) -> (ImageReport, bool, Option<FileReport>) {
     let target = &job.affected.target;
     let lint = |path: &Path, text: &Option<String>, root: Option<&Path>| {
         text.as_ref()
@@ -514,7 +540,11 @@ fn image_report(
     image.findings = findings;
     // A pull request that breaks its image's build fails the check.
     let head_broken = image.head.status == SideStatus::Failed;
-    (image, lint_failed || budget_failed || head_broken)
+    (
+        image,
+        lint_failed || budget_failed || head_broken,
+        head_lint,
+    )
 }
 
 /// Lints one side; with its checkout at hand, the rules see the build context too.

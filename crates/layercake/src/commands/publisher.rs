@@ -1,0 +1,227 @@
+//! Putting a report on a pull request: the sticky summary comment and one
+//! review with inline comments. Shared by `layercake action` and
+//! `layercake publish`.
+
+use layercake_github::{
+    GitHub, GitHubError, IssueComment, NewReview, NewReviewComment, RepoName, ReviewEvent,
+};
+use layercake_report::{
+    CommentOptions, DiffReport, comment_marker, commentable_lines, finding_marker, inline_comments,
+    render_comment,
+};
+use std::collections::{BTreeSet, HashMap};
+
+/// Where to publish.
+pub struct PullRequestTarget {
+    pub repo: RepoName,
+    pub number: u64,
+    /// The head commit the review comments attach to.
+    pub head_sha: String,
+}
+
+/// What to publish.
+pub struct PublishOptions {
+    pub post_comment: bool,
+    pub post_review: bool,
+    pub comment: CommentOptions,
+    /// Logins whose comments count as ours besides bots (`comment-author`).
+    pub authors: Vec<String>,
+}
+
+/// What happened to the summary comment.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CommentOutcome {
+    Created(u64),
+    Updated(u64),
+    Unchanged(u64),
+    Skipped,
+}
+
+/// What happened to the review.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReviewOutcome {
+    /// Posted with this many inline comments.
+    Posted(usize),
+    /// Every inline comment was already there (or none was on a changed line).
+    NothingNew,
+    Skipped,
+    /// GitHub refused it (the message says why); the summary still has every finding.
+    Refused(String),
+}
+
+/// Publishes the comment, then the review.
+pub async fn publish(
+    github: &GitHub,
+    target: &PullRequestTarget,
+    report: &DiffReport,
+    options: &PublishOptions,
+) -> Result<(CommentOutcome, ReviewOutcome), GitHubError> {
+    let comment = if options.post_comment {
+        let body = render_comment(report, &options.comment);
+        upsert_comment(
+            github,
+            target,
+            &options.comment.key,
+            &body,
+            &options.authors,
+        )
+        .await?
+    } else {
+        CommentOutcome::Skipped
+    };
+    let review = if options.post_review {
+        post_review(github, target, report).await?
+    } else {
+        ReviewOutcome::Skipped
+    };
+    Ok((comment, review))
+}
+
+/// Our comments with `key`'s marker, oldest first: the marker starts the
+/// body and the author is a bot (the Actions token's or an App's) or one of
+/// `authors`, so a person quoting the marker does not hijack it.
+fn ours<'a>(
+    comments: &'a [IssueComment],
+    marker: &str,
+    authors: &[String],
+) -> Vec<&'a IssueComment> {
+    let mut found: Vec<&IssueComment> = comments
+        .iter()
+        .filter(|c| c.body.starts_with(marker))
+        .filter(|c| c.user_type == "Bot" || authors.contains(&c.user_login))
+        .collect();
+    found.sort_by_key(|c| c.id);
+    found
+}
+
+/// One comment per pull request and key, updated in place, untouched when
+/// unchanged. Two runs racing both create; each then re-reads, the oldest
+/// comment wins and the other run deletes its own.
+async fn upsert_comment(
+    github: &GitHub,
+    target: &PullRequestTarget,
+    key: &str,
+    body: &str,
+    authors: &[String],
+) -> Result<CommentOutcome, GitHubError> {
+    let marker = comment_marker(key);
+    let comments = github.issue_comments(&target.repo, target.number).await?;
+    let existing = ours(&comments, &marker, authors);
+    if let Some(first) = existing.first() {
+        for duplicate in &existing[1..] {
+            github
+                .delete_issue_comment(&target.repo, duplicate.id)
+                .await?;
+        }
+        if normalized(&first.body) == normalized(body) {
+            return Ok(CommentOutcome::Unchanged(first.id));
+        }
+        github
+            .update_issue_comment(&target.repo, first.id, body)
+            .await?;
+        return Ok(CommentOutcome::Updated(first.id));
+    }
+    let created = match github
+        .create_issue_comment(&target.repo, target.number, body)
+        .await
+    {
+        Ok(comment) => comment.id,
+        Err(GitHubError::Ambiguous { .. }) => {
+            // It may have been created: look before writing again.
+            let comments = github.issue_comments(&target.repo, target.number).await?;
+            match ours(&comments, &marker, authors).first() {
+                Some(found) => found.id,
+                None => {
+                    github
+                        .create_issue_comment(&target.repo, target.number, body)
+                        .await?
+                        .id
+                }
+            }
+        }
+        Err(error) => return Err(error),
+    };
+    let comments = github.issue_comments(&target.repo, target.number).await?;
+    let existing = ours(&comments, &marker, authors);
+    match existing.first() {
+        Some(winner) if winner.id != created => {
+            github.delete_issue_comment(&target.repo, created).await?;
+            if normalized(&winner.body) != normalized(body) {
+                github
+                    .update_issue_comment(&target.repo, winner.id, body)
+                    .await?;
+            }
+            Ok(CommentOutcome::Updated(winner.id))
+        }
+        _ => Ok(CommentOutcome::Created(created)),
+    }
+}
+
+/// GitHub stores bodies with `\r\n` as sent; compare without line-ending noise.
+fn normalized(body: &str) -> String {
+    body.replace("\r\n", "\n").trim_end().to_string()
+}
+
+/// One review holding the inline comments not posted before.
+async fn post_review(
+    github: &GitHub,
+    target: &PullRequestTarget,
+    report: &DiffReport,
+) -> Result<ReviewOutcome, GitHubError> {
+    let files = github
+        .pull_request_files(&target.repo, target.number)
+        .await?;
+    let diff_lines: HashMap<String, BTreeSet<usize>> = files
+        .iter()
+        .filter_map(|f| {
+            f.patch
+                .as_deref()
+                .map(|p| (f.filename.clone(), commentable_lines(p)))
+        })
+        .collect();
+    let wanted = inline_comments(report, &diff_lines);
+    if wanted.is_empty() {
+        return Ok(ReviewOutcome::NothingNew);
+    }
+    let posted = github.review_comments(&target.repo, target.number).await?;
+    let fresh: Vec<_> = wanted
+        .into_iter()
+        .filter(|c| {
+            !posted
+                .iter()
+                .any(|p| p.body.contains(&finding_marker(&c.fingerprint)))
+        })
+        .collect();
+    if fresh.is_empty() {
+        return Ok(ReviewOutcome::NothingNew);
+    }
+    let count = fresh.len();
+    let review = NewReview {
+        commit_id: target.head_sha.clone(),
+        body: format!(
+            "layercake: {count} finding{} on lines this pull request changed; the summary comment has the full report.",
+            if count == 1 { "" } else { "s" }
+        ),
+        event: ReviewEvent::Comment,
+        comments: fresh
+            .into_iter()
+            .map(|c| NewReviewComment {
+                path: c.path,
+                line: c.line as u64,
+                start_line: c.start_line.map(|l| l as u64),
+                body: c.body,
+            })
+            .collect(),
+    };
+    match github
+        .create_review(&target.repo, target.number, &review)
+        .await
+    {
+        Ok(_) => Ok(ReviewOutcome::Posted(count)),
+        Err(GitHubError::Validation { message, errors }) => Ok(ReviewOutcome::Refused(format!(
+            "{message}: {}",
+            errors.join("; ")
+        ))),
+        Err(error) => Err(error),
+    }
+}
