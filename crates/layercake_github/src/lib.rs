@@ -1,7 +1,17 @@
 //! The GitHub REST client layercake publishes with: a pull request and its files,
 //! issue comments (the sticky summary), review comments and reviews with line
-//! comments. It is the I/O edge of the publisher; everything it returns is plain
-//! data.
+//! comments, check runs with annotations, open pull requests and an
+//! installation's repositories. It is the I/O edge of the publisher; everything it
+//! returns is plain data.
+//!
+//! # GitHub App authentication
+//!
+//! [`App`] signs the App's JWT (RS256 with its private key, `iat` a minute back,
+//! `exp` 9 minutes ahead, `iss` the App id) and exchanges it for an installation
+//! token (`POST /app/installations/{id}/access_tokens`), cached per installation
+//! until 5 minutes before it expires; concurrent callers share one exchange.
+//! [`App::installation_client`] gives a [`GitHub`] that sends that token. Tokens
+//! and the key never appear in `Debug` output or in errors.
 //!
 //! [`GitHub::new`] takes the API's root, so GitHub Enterprise Server works as
 //! `GITHUB_API_URL` gives it (`https://ghe.example.com/api/v3`), and tests point it
@@ -41,7 +51,11 @@
 //!   answer cannot be read is [`GitHubError::Ambiguous`], and the caller re-reads
 //!   (e.g. lists the comments) before deciding to write again. Only a connection
 //!   that could not be made at all (refused, DNS, TLS handshake) is retried, since
-//!   then nothing was sent.
+//!   then nothing was sent. The exception is an App's token exchange, which only
+//!   mints a token and so is retried like a `GET`.
+//! - A `PATCH` that adds check-run annotations is retried like any `PATCH`, though
+//!   GitHub appends annotations: a repeat after an uncertain failure may show some
+//!   twice, which is better than a check run left unfinished.
 //! - Other `4xx` are not retried: `401` [`GitHubError::Unauthorized`], `403`
 //!   [`GitHubError::Forbidden`] (see [`GitHubError::is_read_only_token`] for the
 //!   read-only `GITHUB_TOKEN` of a pull request from a fork), `404`
@@ -58,16 +72,25 @@
 //! from many tasks at once, and should not outlive that runtime.
 #![deny(missing_docs)]
 
+mod app;
+mod checks;
 mod error;
 mod retry;
+mod time;
 mod transport;
 mod types;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use http::Method;
 
+pub use app::{App, AppCredentials, InstallationToken, TOKEN_REFRESH_MARGIN};
+pub use checks::{
+    AnnotationLevel, CheckAnnotation, CheckRunOutput, CheckRunStatus, CheckRunUpdate, Conclusion,
+    MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_BYTES, NewCheckRun,
+};
 pub use error::GitHubError;
 pub use retry::RetryPolicy;
 pub use types::{
@@ -76,7 +99,10 @@ pub use types::{
 };
 
 use transport::{Transport, decode};
-use types::{WireIssueComment, WirePullFile, WirePullRequest, WireReview, WireReviewComment};
+use types::{
+    WireCheckRun, WireInstallationRepositories, WireIssueComment, WirePullFile, WirePullRequest,
+    WireReview, WireReviewComment,
+};
 
 /// A client for one GitHub API (github.com's or an Enterprise Server's) and one
 /// token. Cheap to clone; clones share connections.
@@ -109,9 +135,15 @@ impl GitHub {
     /// an `https` URL the machine's root certificates are loaded (`SSL_CERT_FILE` and
     /// `SSL_CERT_DIR` are honored).
     pub fn new(api_url: &str, token: &str, policy: RetryPolicy) -> Result<GitHub, GitHubError> {
-        Ok(GitHub {
-            transport: Arc::new(Transport::new(api_url, token, policy)?),
-        })
+        Ok(GitHub::from_transport(Transport::new(
+            api_url, token, policy,
+        )?))
+    }
+
+    pub(crate) fn from_transport(transport: Transport) -> GitHub {
+        GitHub {
+            transport: Arc::new(transport),
+        }
     }
 
     /// The pull request `number` of `repo`.
@@ -240,5 +272,91 @@ impl GitHub {
             .await?;
         let created: WireReview = decode(&Method::POST, &path, &reply)?;
         Ok(created.id)
+    }
+
+    /// Every open pull request of `repo`, newest first, all pages.
+    pub async fn open_pull_requests(
+        &self,
+        repo: &RepoName,
+    ) -> Result<Vec<PullRequest>, GitHubError> {
+        let path = format!(
+            "/repos/{}/{}/pulls?state=open&per_page=100",
+            repo.owner, repo.name
+        );
+        let pulls: Vec<WirePullRequest> = self.transport.get_all(path).await?;
+        Ok(pulls
+            .into_iter()
+            .map(|pull| pull.into_pull_request(repo))
+            .collect())
+    }
+
+    /// The repositories (`owner/name`) the installation this client's token belongs
+    /// to may access, all pages. Only an installation token may ask.
+    pub async fn installation_repositories(&self) -> Result<Vec<String>, GitHubError> {
+        let path = "/installation/repositories?per_page=100".to_string();
+        self.transport
+            .get_all_in(path, |page: WireInstallationRepositories| {
+                page.repositories
+                    .into_iter()
+                    .map(|repo| repo.full_name)
+                    .collect()
+            })
+            .await
+    }
+
+    /// Creates a check run on `run.head_sha`, `in_progress`, and returns its id.
+    /// Never repeated once sent: see [`GitHubError::Ambiguous`]. Only a GitHub App
+    /// (an installation token, or a workflow's `GITHUB_TOKEN` with `checks: write`)
+    /// may create check runs.
+    pub async fn create_check_run(
+        &self,
+        repo: &RepoName,
+        run: &NewCheckRun,
+    ) -> Result<u64, GitHubError> {
+        let path = format!("/repos/{}/{}/check-runs", repo.owner, repo.name);
+        let reply = self.transport.send(Method::POST, &path, Some(run)).await?;
+        let created: WireCheckRun = decode(&Method::POST, &path, &reply)?;
+        Ok(created.id)
+    }
+
+    /// Sends `update` to check run `id` as it is: GitHub refuses more than
+    /// [`MAX_ANNOTATIONS_PER_REQUEST`] annotations or a summary over
+    /// [`MAX_CHECK_OUTPUT_BYTES`] ([`GitHubError::Validation`]);
+    /// [`GitHub::complete_check_run`] fits a report to those limits.
+    ///
+    /// Retried after a server error like any `PATCH`; an update that carries
+    /// annotations may then add them twice, since GitHub appends annotations (a
+    /// check run left unfinished would be worse).
+    pub async fn update_check_run(
+        &self,
+        repo: &RepoName,
+        id: u64,
+        update: &CheckRunUpdate,
+    ) -> Result<(), GitHubError> {
+        let path = format!("/repos/{}/{}/check-runs/{id}", repo.owner, repo.name);
+        self.transport
+            .send(Method::PATCH, &path, Some(update))
+            .await?;
+        Ok(())
+    }
+
+    /// Completes check run `id` with `conclusion` and `output`, fitted to GitHub's
+    /// limits: summary and text cut at a line to [`MAX_CHECK_OUTPUT_BYTES`] (closing
+    /// a code block the cut leaves open, with a note), annotations sent
+    /// [`MAX_ANNOTATIONS_PER_REQUEST`] at a time: the first update completes the
+    /// run with the first batch, and each further one appends the next. An error
+    /// after the first update leaves the run completed with the annotations sent
+    /// so far.
+    pub async fn complete_check_run(
+        &self,
+        repo: &RepoName,
+        id: u64,
+        conclusion: Conclusion,
+        output: &CheckRunOutput,
+    ) -> Result<(), GitHubError> {
+        for update in checks::completion_updates(conclusion, output, SystemTime::now()) {
+            self.update_check_run(repo, id, &update).await?;
+        }
+        Ok(())
     }
 }

@@ -29,7 +29,7 @@ const MAX_PAGES: usize = 1_000;
 /// A connection that cannot be made in this long will not be made.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-type HyperClient = Client<HttpsConnector<HttpConnector>, OctoBody>;
+pub(crate) type HyperClient = Client<HttpsConnector<HttpConnector>, OctoBody>;
 
 /// The shared half of a [`crate::GitHub`].
 pub(crate) struct Transport {
@@ -72,36 +72,20 @@ impl Transport {
         token: &str,
         policy: RetryPolicy,
     ) -> Result<Transport, GitHubError> {
+        let (base, https) = parse_api_url(api_url)?;
+        let client = hyper_client(https, policy)?;
+        Transport::with_client(base, policy, client, token)
+    }
+
+    /// A transport for `token` over connections another one opened (an App's
+    /// installations share the App's).
+    pub(crate) fn with_client(
+        base: Uri,
+        policy: RetryPolicy,
+        client: HyperClient,
+        token: &str,
+    ) -> Result<Transport, GitHubError> {
         let config = |message: String| GitHubError::Config { message };
-        let trimmed = api_url.trim().trim_end_matches('/');
-        let base: Uri = trimmed
-            .parse()
-            .map_err(|_| config(format!("the API URL `{trimmed}` is not a URL")))?;
-        let https = match base.scheme_str() {
-            Some("https") => true,
-            Some("http") => false,
-            _ => {
-                return Err(config(format!(
-                    "the API URL `{trimmed}` is not an http or https URL"
-                )));
-            }
-        };
-        match base.authority() {
-            None => return Err(config(format!("the API URL `{trimmed}` has no host"))),
-            // Not echoed: it would carry a password.
-            Some(authority) if authority.as_str().contains('@') => {
-                return Err(config(
-                    "the API URL has a user name or password in it; pass the token instead"
-                        .to_string(),
-                ));
-            }
-            Some(_) => {}
-        }
-        if base.query().is_some() {
-            return Err(config(format!(
-                "the API URL `{trimmed}` has a query; it must be the API's root"
-            )));
-        }
         let token = token.trim();
         if token.is_empty() {
             return Err(config("the GitHub token is empty".to_string()));
@@ -111,7 +95,7 @@ impl Transport {
         })?;
         auth.set_sensitive(true);
         Ok(Transport {
-            client: hyper_client(https, policy)?,
+            client,
             base,
             policy,
             auth,
@@ -168,6 +152,27 @@ impl Transport {
         // comment or a review. GET, PATCH (a whole new body) and DELETE are safe to
         // repeat.
         let idempotent = method != Method::POST;
+        self.send_with(method, target, body, idempotent).await
+    }
+
+    /// [`Transport::send`] for a request the caller knows may be repeated, whatever
+    /// its method (a `POST` that only mints a token).
+    pub(crate) async fn send_repeatable<B: Serialize + Sync + ?Sized>(
+        &self,
+        method: Method,
+        target: &str,
+        body: Option<&B>,
+    ) -> Result<Reply, GitHubError> {
+        self.send_with(method, target, body, true).await
+    }
+
+    async fn send_with<B: Serialize + Sync + ?Sized>(
+        &self,
+        method: Method,
+        target: &str,
+        body: Option<&B>,
+        idempotent: bool,
+    ) -> Result<Reply, GitHubError> {
         let mut retries = 0;
         // An attempt of this request may have taken effect.
         let mut uncertain = false;
@@ -306,6 +311,16 @@ impl Transport {
         &self,
         first: String,
     ) -> Result<Vec<T>, GitHubError> {
+        self.get_all_in(first, |page: Vec<T>| page).await
+    }
+
+    /// Every item of every page, where a page is a `P` (e.g. an object wrapping the
+    /// list) that `items` takes the list out of.
+    pub(crate) async fn get_all_in<P: DeserializeOwned, T>(
+        &self,
+        first: String,
+        items_of: impl Fn(P) -> Vec<T>,
+    ) -> Result<Vec<T>, GitHubError> {
         let mut items = Vec::new();
         let mut next = Some(first);
         let mut pages = 0;
@@ -320,8 +335,8 @@ impl Transport {
                 });
             }
             let reply = self.send(Method::GET, &target, None::<&()>).await?;
-            let page: Vec<T> = decode(&Method::GET, &target, &reply)?;
-            items.extend(page);
+            let page: P = decode(&Method::GET, &target, &reply)?;
+            items.extend(items_of(page));
             next = next_link(&reply.headers)
                 .map(|link| self.same_origin(link))
                 .transpose()?;
@@ -372,7 +387,41 @@ pub(crate) fn decode<T: DeserializeOwned>(
     })
 }
 
-fn hyper_client(https: bool, policy: RetryPolicy) -> Result<HyperClient, GitHubError> {
+/// The API's root from `api_url`, checked, and whether it is `https`.
+pub(crate) fn parse_api_url(api_url: &str) -> Result<(Uri, bool), GitHubError> {
+    let config = |message: String| GitHubError::Config { message };
+    let trimmed = api_url.trim().trim_end_matches('/');
+    let base: Uri = trimmed
+        .parse()
+        .map_err(|_| config(format!("the API URL `{trimmed}` is not a URL")))?;
+    let https = match base.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => {
+            return Err(config(format!(
+                "the API URL `{trimmed}` is not an http or https URL"
+            )));
+        }
+    };
+    match base.authority() {
+        None => return Err(config(format!("the API URL `{trimmed}` has no host"))),
+        // Not echoed: it would carry a password.
+        Some(authority) if authority.as_str().contains('@') => {
+            return Err(config(
+                "the API URL has a user name or password in it; pass the token instead".to_string(),
+            ));
+        }
+        Some(_) => {}
+    }
+    if base.query().is_some() {
+        return Err(config(format!(
+            "the API URL `{trimmed}` has a query; it must be the API's root"
+        )));
+    }
+    Ok((base, https))
+}
+
+pub(crate) fn hyper_client(https: bool, policy: RetryPolicy) -> Result<HyperClient, GitHubError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     if https {

@@ -91,6 +91,21 @@ pub struct PullRequest {
     pub head_repo: Option<String>,
     /// `owner/name` of the repository the pull request is in.
     pub base_repo: String,
+    /// The head branch's name (in [`PullRequest::head_repo`]).
+    pub head_ref: String,
+    /// The base branch's name, e.g. `main`.
+    pub base_ref: String,
+    /// The URL to clone the head repository from (`https://…/owner/name.git`);
+    /// `None` when that repository was deleted.
+    pub head_clone_url: Option<String>,
+    /// The author's relation to the repository: `OWNER`, `MEMBER`,
+    /// `COLLABORATOR`, `CONTRIBUTOR`, `FIRST_TIME_CONTRIBUTOR`, `FIRST_TIMER` or
+    /// `NONE`; `None` when GitHub leaves it out.
+    pub author_association: Option<String>,
+    /// The names of its labels.
+    pub labels: Vec<String>,
+    /// Whether it is a draft.
+    pub draft: bool,
 }
 
 /// A file a pull request changes.
@@ -226,32 +241,73 @@ pub(crate) struct WirePullRequest {
     state: String,
     head: WireBranch,
     base: WireBranch,
+    #[serde(default)]
+    author_association: Option<String>,
+    #[serde(default)]
+    labels: Option<Vec<WireLabel>>,
+    #[serde(default)]
+    draft: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
 struct WireBranch {
     sha: String,
+    #[serde(rename = "ref", default)]
+    branch: Option<String>,
     repo: Option<WireRepo>,
 }
 
 #[derive(Debug, Deserialize)]
-struct WireRepo {
-    full_name: String,
+pub(crate) struct WireRepo {
+    pub(crate) full_name: String,
+    #[serde(default)]
+    clone_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireLabel {
+    name: String,
+}
+
+/// A page of `GET /installation/repositories`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireInstallationRepositories {
+    pub(crate) repositories: Vec<WireRepo>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireCheckRun {
+    pub(crate) id: u64,
 }
 
 impl WirePullRequest {
     /// `repo` stands in for a base repository GitHub left out (it never does).
     pub(crate) fn into_pull_request(self, repo: &RepoName) -> PullRequest {
+        let (head_repo, head_clone_url) = match self.head.repo {
+            Some(head) => (Some(head.full_name), head.clone_url),
+            None => (None, None),
+        };
         PullRequest {
             number: self.number,
             state: self.state,
             head_sha: self.head.sha,
             base_sha: self.base.sha,
-            head_repo: self.head.repo.map(|repo| repo.full_name),
+            head_repo,
             base_repo: self
                 .base
                 .repo
                 .map_or_else(|| repo.to_string(), |repo| repo.full_name),
+            head_ref: self.head.branch.unwrap_or_default(),
+            base_ref: self.base.branch.unwrap_or_default(),
+            head_clone_url,
+            author_association: self.author_association,
+            labels: self
+                .labels
+                .unwrap_or_default()
+                .into_iter()
+                .map(|label| label.name)
+                .collect(),
+            draft: self.draft.unwrap_or(false),
         }
     }
 }
@@ -414,6 +470,30 @@ mod tests {
         .unwrap();
         let pull = pull.into_pull_request(&"o/r".parse().unwrap());
         assert_eq!(pull.head_repo, None);
+        assert_eq!(pull.head_clone_url, None);
         assert_eq!(pull.base_repo, "o/r");
+        assert_eq!(pull.head_ref, "");
+        assert!(pull.labels.is_empty() && !pull.draft);
+        let pull: WirePullRequest = serde_json::from_value(serde_json::json!({
+            "number": 3, "state": "open", "draft": true,
+            "author_association": "FIRST_TIME_CONTRIBUTOR",
+            "labels": [{"name": "docker"}, {"name": "ci"}],
+            "head": {"sha": "h", "ref": "fix", "repo": {"full_name": "fork/r", "clone_url": "https://github.com/fork/r.git"}},
+            "base": {"sha": "b", "ref": "main", "repo": {"full_name": "o/r"}},
+        }))
+        .unwrap();
+        let pull = pull.into_pull_request(&"o/r".parse().unwrap());
+        assert_eq!(pull.head_ref, "fix");
+        assert_eq!(pull.base_ref, "main");
+        assert_eq!(
+            pull.head_clone_url.as_deref(),
+            Some("https://github.com/fork/r.git")
+        );
+        assert_eq!(
+            pull.author_association.as_deref(),
+            Some("FIRST_TIME_CONTRIBUTOR")
+        );
+        assert_eq!(pull.labels, ["docker", "ci"]);
+        assert!(pull.draft);
     }
 }

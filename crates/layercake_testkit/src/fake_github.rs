@@ -16,6 +16,16 @@
 //! - every answer has `X-RateLimit-*` headers, and [`FakeGitHub::rate_limit_next`]
 //!   answers the next requests with a primary (`403`, `X-RateLimit-Remaining: 0`),
 //!   secondary (`403`, `Retry-After`) or `429` rate limit;
+//! - GitHub Apps ([`FakeGitHub::add_app`], [`FakeGitHub::add_installation`]):
+//!   `POST /app/installations/{id}/access_tokens` checks the App's JWT (RS256
+//!   signature with the App's public key, `iss`, `iat`, `exp` as GitHub does, with
+//!   GitHub's messages) and mints an installation token that expires
+//!   ([`FakeGitHub::set_token_ttl`]) and reaches only the installation's
+//!   repositories; `GET /installation/repositories` lists them;
+//! - check runs (`POST /repos/{o}/{r}/check-runs`, `PATCH …/check-runs/{id}`): the
+//!   `head_sha` must be a commit of a pull request of the repository, at most 50
+//!   annotations a request (appended across updates), summary and text at most
+//!   65,535 characters and bytes;
 //! - [`FakeGitHub::fail_next_write`] answers a write with a server error, after
 //!   applying it or not, to test what a client does when a write's outcome is
 //!   unknown ([`FakeGitHub::fail_next`] does it for any method), and
@@ -29,7 +39,9 @@
 //! Deliberate simplifications: review comments use `line` (not the deprecated
 //! `position`); a comment on a line the head moved away from keeps its line unless
 //! that line left the current diff (then `line` is `null`, outdated); anyone but the
-//! author is refused an edit (GitHub lets maintainers edit any comment).
+//! author is refused an edit (GitHub lets maintainers edit any comment); any token
+//! that may write may create check runs (GitHub lets only Apps, `GITHUB_TOKEN`
+//! included); a token exchange is never rate limited nor failed on demand.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -43,11 +55,31 @@ use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ring::rand::{SecureRandom as _, SystemRandom};
+use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use serde_json::{Value, json};
 
 /// GitHub's limit on a comment's or review's body, in characters.
 pub const MAX_BODY_CHARS: usize = 65_536;
 
+/// GitHub's limit on a check run's `output.summary` and `output.text`, in
+/// characters and (a second check) in UTF-8 bytes.
+pub const MAX_CHECK_OUTPUT: usize = 65_535;
+
+/// GitHub's limit on the annotations of one check-run request.
+pub const MAX_ANNOTATIONS_PER_REQUEST: usize = 50;
+
+/// How long an installation token lives unless [`FakeGitHub::set_token_ttl`]
+/// says otherwise: GitHub's hour.
+const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3_600);
+
+/// Who an installation token acts as.
+pub const APP_BOT_LOGIN: &str = "layercake[bot]";
+
+/// GitHub's answer to a JWT it cannot use.
+const JWT_UNDECODABLE: &str = "A JSON web token could not be decoded";
 /// The rate limit every answer reports (a GitHub App installation's is 5,000 an hour).
 const RATE_LIMIT: u64 = 5_000;
 
@@ -169,6 +201,62 @@ pub struct FakeReviewComment {
     pub body: String,
 }
 
+/// A check run, as the requests made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeCheckRun {
+    /// Its id.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// The commit it is on.
+    pub head_sha: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// `success`, `failure`, … once completed.
+    pub conclusion: Option<String>,
+    /// `started_at` as sent.
+    pub started_at: Option<String>,
+    /// `completed_at` as sent (or the time of completion).
+    pub completed_at: Option<String>,
+    /// `external_id` as sent.
+    pub external_id: Option<String>,
+    /// `details_url` as sent.
+    pub details_url: Option<String>,
+    /// The output's title.
+    pub output_title: Option<String>,
+    /// The output's summary.
+    pub output_summary: Option<String>,
+    /// The output's text.
+    pub output_text: Option<String>,
+    /// Every annotation, in the order they were added.
+    pub annotations: Vec<FakeAnnotation>,
+    /// How many annotations each request that added some added.
+    pub annotation_batches: Vec<usize>,
+    /// How many `PATCH`es changed it.
+    pub updates: usize,
+    /// Who created it.
+    pub user_login: String,
+}
+
+/// An annotation of a check run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeAnnotation {
+    /// The file.
+    pub path: String,
+    /// Its first line.
+    pub start_line: u64,
+    /// Its last line.
+    pub end_line: u64,
+    /// `notice`, `warning` or `failure`.
+    pub annotation_level: String,
+    /// Its message.
+    pub message: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// Its raw details.
+    pub raw_details: Option<String>,
+}
+
 /// A request the fake answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
@@ -271,13 +359,16 @@ impl FakeGitHub {
                 access,
                 login: login.to_string(),
                 user_type: user_type.to_string(),
+                expires: None,
+                installation: None,
             },
         );
     }
 
     /// Adds the pull request a webhook payload describes (`repository.full_name`,
-    /// `repository.id`, `pull_request.{number, state, head, base}`), with no files.
-    /// Adding it again replaces it.
+    /// `repository.id`, `pull_request.{number, state, head, base}`, and when given
+    /// `pull_request.{user.login, author_association, draft, labels}`), with no
+    /// files. Adding it again replaces it.
     ///
     /// # Panics
     ///
@@ -298,6 +389,23 @@ impl FakeGitHub {
         let mut state = self.state();
         let repo_id = payload.pointer("/repository/id").and_then(Value::as_u64);
         let index = state.repo_index_or_add(&repo, repo_id);
+        let author = payload
+            .pointer("/pull_request/user/login")
+            .and_then(Value::as_str)
+            .unwrap_or("octocat")
+            .to_string();
+        let owner = repo.split_once('/').map_or("", |(owner, _)| owner);
+        let author_association = payload
+            .pointer("/pull_request/author_association")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                if author.eq_ignore_ascii_case(owner) {
+                    "OWNER".to_string()
+                } else {
+                    "CONTRIBUTOR".to_string()
+                }
+            });
         let pull = Pull {
             number,
             state: text("/pull_request/state"),
@@ -309,11 +417,23 @@ impl FakeGitHub {
                 .map(str::to_string),
             base_sha: text("/pull_request/base/sha"),
             base_ref: text("/pull_request/base/ref"),
-            author: payload
-                .pointer("/pull_request/user/login")
-                .and_then(Value::as_str)
-                .unwrap_or("octocat")
-                .to_string(),
+            author,
+            author_association,
+            draft: payload
+                .pointer("/pull_request/draft")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            labels: payload
+                .pointer("/pull_request/labels")
+                .and_then(Value::as_array)
+                .map(|labels| {
+                    labels
+                        .iter()
+                        .filter_map(|label| label.get("name").and_then(Value::as_str))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
             shas: vec![text("/pull_request/head/sha")],
             files: Vec::new(),
             comments: Vec::new(),
@@ -429,6 +549,13 @@ impl FakeGitHub {
         self.state().delay_next = Some(delay);
     }
 
+    /// Holds the first request whose method is `method` and whose path
+    /// contains `path_fragment` for `delay` (once): a job caught between
+    /// two of its writes, for crash tests.
+    pub fn delay_matching(&self, method: &str, path_fragment: &str, delay: Duration) {
+        self.state().delay_matching = Some((method.to_string(), path_fragment.to_string(), delay));
+    }
+
     /// The issue comments on the pull request, oldest first.
     ///
     /// # Panics
@@ -456,6 +583,64 @@ impl FakeGitHub {
     /// a write [`FakeGitHub::fail_next_write`] applied before failing.
     pub fn writes(&self) -> usize {
         self.state().writes
+    }
+
+    /// Registers GitHub App `app_id` with its public key (PEM: `-----BEGIN PUBLIC
+    /// KEY-----` or `-----BEGIN RSA PUBLIC KEY-----`), against which its JWTs are
+    /// checked.
+    ///
+    /// # Panics
+    ///
+    /// When the key is not an RSA public key in PEM form.
+    pub fn add_app(&self, app_id: u64, public_key_pem: &str) {
+        let key = rsa_public_key_der(public_key_pem)
+            .unwrap_or_else(|reason| panic!("the public key of app {app_id}: {reason}"));
+        self.state().apps.insert(app_id, key);
+    }
+
+    /// Installs App `app_id` on `repos` (`owner/name`, added to the fake when
+    /// unknown) as installation `installation_id`.
+    pub fn add_installation(&self, installation_id: u64, app_id: u64, repos: &[&str]) {
+        let mut state = self.state();
+        let repos = repos
+            .iter()
+            .map(|repo| {
+                let index = state.repo_index_or_add(repo, None);
+                state.repos[index].full_name.clone()
+            })
+            .collect();
+        state
+            .installations
+            .insert(installation_id, Installation { app_id, repos });
+    }
+
+    /// How long installation tokens minted from now on live (an hour unless set);
+    /// a request with an expired one is `401 Bad credentials`.
+    pub fn set_token_ttl(&self, ttl: Duration) {
+        self.state().token_ttl = ttl;
+    }
+
+    /// How many installation tokens were minted.
+    pub fn token_exchanges(&self) -> usize {
+        self.state().token_exchanges
+    }
+
+    /// The check runs of `repo`, oldest first (empty for an unknown repository).
+    pub fn check_runs(&self, repo: &str) -> Vec<FakeCheckRun> {
+        let state = self.state();
+        state
+            .repo_index(repo)
+            .map(|index| state.repos[index].check_runs.clone())
+            .unwrap_or_default()
+    }
+
+    /// Sets the pull request's state, `open` or `closed`.
+    ///
+    /// # Panics
+    ///
+    /// When the pull request is unknown.
+    pub fn set_pr_state(&self, repo: &str, number: u64, pr_state: &str) {
+        self.state().pull_mut(repo, number).state = pr_state.to_string();
     }
 }
 
@@ -487,12 +672,24 @@ struct Token {
     access: Access,
     login: String,
     user_type: String,
+    /// When it stops working; `None` for never.
+    expires: Option<SystemTime>,
+    /// The installation it was minted for: it reaches that installation's
+    /// repositories only.
+    installation: Option<u64>,
+}
+
+struct Installation {
+    app_id: u64,
+    /// `owner/name` of each repository.
+    repos: Vec<String>,
 }
 
 struct Repo {
     full_name: String,
     id: u64,
     pulls: HashMap<u64, Pull>,
+    check_runs: Vec<FakeCheckRun>,
 }
 
 struct Pull {
@@ -504,6 +701,9 @@ struct Pull {
     base_sha: String,
     base_ref: String,
     author: String,
+    author_association: String,
+    draft: bool,
+    labels: Vec<String>,
     /// Every commit that was the head, oldest first.
     shas: Vec<String>,
     files: Vec<FakeFile>,
@@ -531,10 +731,17 @@ struct State {
     rate_limited: Option<(u32, RateLimit)>,
     fail_next: Option<FailNext>,
     delay_next: Option<Duration>,
+    delay_matching: Option<(String, String, Duration)>,
     requests: Vec<RequestRecord>,
     writes: usize,
     /// When the fake's hourly budget resets (epoch seconds), for the headers.
     budget_reset: u64,
+    /// Each App's public key, DER (PKCS#1 `RSAPublicKey`).
+    apps: HashMap<u64, Vec<u8>>,
+    installations: HashMap<u64, Installation>,
+    token_ttl: Duration,
+    token_exchanges: usize,
+    rng: SystemRandom,
 }
 
 impl State {
@@ -548,9 +755,15 @@ impl State {
             rate_limited: None,
             fail_next: None,
             delay_next: None,
+            delay_matching: None,
             requests: Vec::new(),
             writes: 0,
             budget_reset: epoch_seconds() + 3_600,
+            apps: HashMap::new(),
+            installations: HashMap::new(),
+            token_ttl: DEFAULT_TOKEN_TTL,
+            token_exchanges: 0,
+            rng: SystemRandom::new(),
         }
     }
 
@@ -569,6 +782,7 @@ impl State {
             full_name: full_name.to_string(),
             id,
             pulls: HashMap::new(),
+            check_runs: Vec::new(),
         });
         self.repos.len() - 1
     }
@@ -695,7 +909,21 @@ async fn serve_request(
         headers,
         body,
     };
-    let delay = lock(&state).delay_next.take();
+    let delay = {
+        let mut state = lock(&state);
+        let matching = state
+            .delay_matching
+            .as_ref()
+            .is_some_and(|(method, fragment, _)| {
+                request.method.as_str() == method && request.path.contains(fragment.as_str())
+            });
+        let matched = if matching {
+            state.delay_matching.take().map(|(_, _, d)| d)
+        } else {
+            None
+        };
+        state.delay_next.take().or(matched)
+    };
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
@@ -761,16 +989,30 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn answer(state: &mut State, request: &Request) -> Reply {
+    if let Some(installation_id) = access_token_route(&request.path) {
+        return if request.method == Method::POST {
+            mint_installation_token(state, request, installation_id)
+        } else {
+            Reply::not_found()
+        };
+    }
     let Some(token) = bearer(&request.headers) else {
         return Reply::message(401, "Requires authentication");
     };
     let Some(user) = state.tokens.get(token) else {
         return Reply::message(401, "Bad credentials");
     };
+    if user
+        .expires
+        .is_some_and(|expires| SystemTime::now() >= expires)
+    {
+        return Reply::message(401, "Bad credentials");
+    }
     let user = User {
         login: user.login.clone(),
         user_type: user.user_type.clone(),
         access: user.access,
+        installation: user.installation,
     };
     if let Some((left, kind)) = state.rate_limited {
         state.rate_limited = (left > 1).then_some((left - 1, kind));
@@ -779,6 +1021,21 @@ fn answer(state: &mut State, request: &Request) -> Reply {
     let Some(route) = route(state, &request.path) else {
         return Reply::not_found();
     };
+    // An installation's token sees the installation's repositories only.
+    if let (Some(repo), Some(installation)) = (route.repo(), user.installation) {
+        let reachable = state
+            .installations
+            .get(&installation)
+            .is_some_and(|installation| {
+                installation
+                    .repos
+                    .iter()
+                    .any(|name| name.eq_ignore_ascii_case(&state.repos[repo].full_name))
+            });
+        if !reachable {
+            return Reply::not_found();
+        }
+    }
     if request.is_write() && user.access == Access::ReadOnly {
         return Reply::message(403, READ_ONLY_MESSAGE);
     }
@@ -810,6 +1067,7 @@ struct User {
     login: String,
     user_type: String,
     access: Access,
+    installation: Option<u64>,
 }
 
 fn rate_limited(kind: RateLimit) -> Reply {
@@ -856,6 +1114,10 @@ fn rate_limited(kind: RateLimit) -> Reply {
 
 /// The endpoints the fake serves, each with its repository (an index) and number.
 enum Route {
+    Pulls(usize),
+    CheckRuns(usize),
+    CheckRun(usize, u64),
+    InstallationRepositories,
     Pull(usize, u64),
     PullFiles(usize, u64),
     IssueComments(usize, u64),
@@ -864,10 +1126,44 @@ enum Route {
     Reviews(usize, u64),
 }
 
-/// `/repos/{owner}/{repo}/…` or `/repositories/{id}/…` (the form of GitHub's
-/// pagination links).
+impl Route {
+    /// The repository it is in.
+    fn repo(&self) -> Option<usize> {
+        match *self {
+            Route::InstallationRepositories => None,
+            Route::Pulls(repo)
+            | Route::CheckRuns(repo)
+            | Route::CheckRun(repo, _)
+            | Route::Pull(repo, _)
+            | Route::PullFiles(repo, _)
+            | Route::IssueComments(repo, _)
+            | Route::IssueComment(repo, _)
+            | Route::ReviewComments(repo, _)
+            | Route::Reviews(repo, _) => Some(repo),
+        }
+    }
+}
+
+/// `/app/installations/{id}/access_tokens` → the installation's id.
+fn access_token_route(path: &str) -> Option<u64> {
+    match path
+        .trim_matches('/')
+        .split('/')
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["app", "installations", id, "access_tokens"] => id.parse().ok(),
+        _ => None,
+    }
+}
+
+/// `/installation/repositories`, `/repos/{owner}/{repo}/…` or
+/// `/repositories/{id}/…` (the form of GitHub's pagination links).
 fn route(state: &State, path: &str) -> Option<Route> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if segments == ["installation", "repositories"] {
+        return Some(Route::InstallationRepositories);
+    }
     let (repo, rest) = match segments.as_slice() {
         ["repos", owner, name, rest @ ..] => (state.repo_index(&format!("{owner}/{name}"))?, rest),
         ["repositories", id, rest @ ..] => {
@@ -878,6 +1174,9 @@ fn route(state: &State, path: &str) -> Option<Route> {
     };
     let number = |text: &str| text.parse::<u64>().ok();
     Some(match rest {
+        ["pulls"] => Route::Pulls(repo),
+        ["check-runs"] => Route::CheckRuns(repo),
+        ["check-runs", id] => Route::CheckRun(repo, number(id)?),
         ["pulls", n] => Route::Pull(repo, number(n)?),
         ["pulls", n, "files"] => Route::PullFiles(repo, number(n)?),
         ["pulls", n, "comments"] => Route::ReviewComments(repo, number(n)?),
@@ -891,6 +1190,37 @@ fn route(state: &State, path: &str) -> Option<Route> {
 fn dispatch(state: &mut State, request: &Request, route: &Route, user: &User) -> Reply {
     let method = &request.method;
     match *route {
+        Route::Pulls(repo) if method == Method::GET => {
+            let wanted = request.query("state").unwrap_or("open");
+            let mut numbers: Vec<u64> = state.repos[repo]
+                .pulls
+                .values()
+                .filter(|pull| wanted == "all" || pull.state == wanted)
+                .map(|pull| pull.number)
+                .collect();
+            // Newest first, as GitHub sorts by default.
+            numbers.sort_unstable_by(|a, b| b.cmp(a));
+            let pulls = numbers
+                .into_iter()
+                .filter_map(|number| pull_json(state, repo, number))
+                .collect();
+            paginate(state, request, repo, pulls)
+        }
+        Route::CheckRuns(repo) if method == Method::POST => {
+            create_check_run(state, request, repo, user)
+        }
+        Route::CheckRun(repo, id) if method == Method::GET => {
+            match state.repos[repo].check_runs.iter().find(|run| run.id == id) {
+                Some(run) => Reply::json(200, check_run_json(state, repo, run)),
+                None => Reply::not_found(),
+            }
+        }
+        Route::CheckRun(repo, id) if method == Method::PATCH => {
+            update_check_run(state, request, repo, id)
+        }
+        Route::InstallationRepositories if method == Method::GET => {
+            installation_repositories(state, request, user)
+        }
         Route::Pull(repo, number) if method == Method::GET => {
             match pull_json(state, repo, number) {
                 Some(pull) => Reply::json(200, pull),
@@ -1375,8 +1705,34 @@ fn parse_patch(patch: &str) -> Vec<Hunk> {
     hunks
 }
 
-/// The answer for one page of `items`, with GitHub's `Link` header.
+/// The answer for one page of `items` of a repository's list, with GitHub's
+/// `Link` header (naming the repository by id, as GitHub's links do).
 fn paginate(state: &State, request: &Request, repo: usize, items: Vec<Value>) -> Reply {
+    let rest = match request
+        .path
+        .trim_matches('/')
+        .split('/')
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["repos", _, _, rest @ ..] | ["repositories", _, rest @ ..] => rest.join("/"),
+        _ => String::new(),
+    };
+    let base = format!(
+        "{}{}/repositories/{}/{rest}",
+        state.url, request.prefix, state.repos[repo].id
+    );
+    let (shown, link) = page(request, items, &base);
+    let mut reply = Reply::json(200, Value::Array(shown));
+    if let Some(link) = link {
+        reply.headers.push(("link", link));
+    }
+    reply
+}
+
+/// One page of `items` (`per_page`, default 30, at most 100; `page`) and the
+/// `Link` header to the others, as URLs of `base` with the request's parameters.
+fn page(request: &Request, items: Vec<Value>, base: &str) -> (Vec<Value>, Option<String>) {
     let per_page = request
         .query("per_page")
         .and_then(|value| value.parse::<usize>().ok())
@@ -1393,56 +1749,608 @@ fn paginate(state: &State, request: &Request, repo: usize, items: Vec<Value>) ->
         .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
         .collect();
-    let mut reply = Reply::json(200, Value::Array(shown));
-    if last > 1 {
-        // GitHub's links name the repository by id and keep the other parameters.
-        let rest = match request
-            .path
-            .trim_matches('/')
-            .split('/')
-            .collect::<Vec<_>>()
-            .as_slice()
-        {
-            ["repos", _, _, rest @ ..] | ["repositories", _, rest @ ..] => rest.join("/"),
-            _ => String::new(),
-        };
-        let link_to = |target: usize| {
-            let mut query: Vec<String> = request
-                .query
-                .iter()
-                .filter(|(key, _)| key != "page")
-                .map(|(key, value)| format!("{key}={value}"))
-                .collect();
-            query.push(format!("page={target}"));
-            format!(
-                "{}{}/repositories/{}/{rest}?{}",
-                state.url,
-                request.prefix,
-                state.repos[repo].id,
-                query.join("&")
-            )
-        };
-        let mut links = Vec::new();
-        if page > 1 {
-            links.push((page - 1, "prev"));
+    if last <= 1 {
+        return (shown, None);
+    }
+    let link_to = |target: usize| {
+        let mut query: Vec<String> = request
+            .query
+            .iter()
+            .filter(|(key, _)| key != "page")
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        query.push(format!("page={target}"));
+        format!("{base}?{}", query.join("&"))
+    };
+    let mut links = Vec::new();
+    if page > 1 {
+        links.push((page - 1, "prev"));
+    }
+    if page < last {
+        links.push((page + 1, "next"));
+        links.push((last, "last"));
+    }
+    if page > 1 {
+        links.push((1, "first"));
+    }
+    let mut header = String::new();
+    for (target, rel) in links {
+        if !header.is_empty() {
+            header.push_str(", ");
         }
-        if page < last {
-            links.push((page + 1, "next"));
-            links.push((last, "last"));
-        }
-        if page > 1 {
-            links.push((1, "first"));
-        }
-        let mut header = String::new();
-        for (target, rel) in links {
-            if !header.is_empty() {
-                header.push_str(", ");
-            }
-            let _ = write!(header, "<{}>; rel=\"{rel}\"", link_to(target));
-        }
-        reply.headers.push(("link", header));
+        let _ = write!(header, "<{}>; rel=\"{rel}\"", link_to(target));
+    }
+    (shown, Some(header))
+}
+
+/// `POST /app/installations/{id}/access_tokens`: checks the App's JWT as GitHub
+/// does and mints a token for the installation.
+fn mint_installation_token(state: &mut State, request: &Request, installation_id: u64) -> Reply {
+    let Some(jwt) = bearer(&request.headers) else {
+        return Reply::message(401, "Requires authentication");
+    };
+    let app_id = match check_app_jwt(state, jwt) {
+        Ok(app_id) => app_id,
+        Err(reply) => return reply,
+    };
+    let Some(installation) = state.installations.get(&installation_id) else {
+        return Reply::not_found();
+    };
+    if installation.app_id != app_id {
+        return Reply::not_found();
+    }
+    let mut random = [0u8; 18];
+    if state.rng.fill(&mut random).is_err() {
+        return Reply::message(500, "Server Error");
+    }
+    let token: String = std::iter::once("ghs_".to_string())
+        .chain(random.iter().map(|byte| format!("{byte:02x}")))
+        .collect();
+    let expires = SystemTime::now() + state.token_ttl;
+    state.tokens.insert(
+        token.clone(),
+        Token {
+            access: Access::Write,
+            login: APP_BOT_LOGIN.to_string(),
+            user_type: "Bot".to_string(),
+            expires: Some(expires),
+            installation: Some(installation_id),
+        },
+    );
+    state.token_exchanges += 1;
+    let expires_secs = expires
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    Reply::json(
+        201,
+        json!({
+            "token": token,
+            "expires_at": iso8601(expires_secs),
+            "permissions": {
+                "checks": "write",
+                "contents": "read",
+                "metadata": "read",
+                "pull_requests": "write",
+            },
+            "repository_selection": "selected",
+        }),
+    )
+}
+
+/// The App a JWT authenticates, or GitHub's refusal: RS256 signed with the App's
+/// key, `iat` not in the future (60 s of skew allowed), `exp` in the future and at
+/// most 10 minutes after `iat` and after now.
+fn check_app_jwt(state: &State, jwt: &str) -> Result<u64, Reply> {
+    let undecodable = || Reply::message(401, JWT_UNDECODABLE);
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, claims, signature] = parts.as_slice() else {
+        return Err(undecodable());
+    };
+    let json_part = |part: &str| -> Option<Value> {
+        let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+        serde_json::from_slice::<Value>(&bytes).ok()
+    };
+    let (Some(header_json), Some(claims_json)) = (json_part(header), json_part(claims)) else {
+        return Err(undecodable());
+    };
+    if header_json.get("alg").and_then(Value::as_str) != Some("RS256") {
+        return Err(undecodable());
+    }
+    let app_id = match claims_json.get("iss") {
+        Some(Value::Number(number)) => number.as_u64(),
+        Some(Value::String(text)) => text.parse().ok(),
+        _ => None,
+    };
+    let Some(app_id) = app_id else {
+        return Err(undecodable());
+    };
+    let Some(key) = state.apps.get(&app_id) else {
+        return Err(Reply::message(404, "Integration not found"));
+    };
+    let Ok(signature) = URL_SAFE_NO_PAD.decode(signature) else {
+        return Err(undecodable());
+    };
+    let signing_input = format!("{header}.{claims}");
+    if UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key)
+        .verify(signing_input.as_bytes(), &signature)
+        .is_err()
+    {
+        return Err(undecodable());
+    }
+    let now = epoch_seconds() as i64;
+    let Some(iat) = claims_json.get("iat").and_then(Value::as_i64) else {
+        return Err(Reply::message(
+            401,
+            "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
+        ));
+    };
+    if iat > now + 60 {
+        return Err(Reply::message(
+            401,
+            "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
+        ));
+    }
+    let exp = claims_json.get("exp").and_then(Value::as_i64);
+    let Some(exp) = exp.filter(|&exp| exp > now) else {
+        return Err(Reply::message(
+            401,
+            "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+        ));
+    };
+    if exp - iat > 600 || exp > now + 600 {
+        return Err(Reply::message(
+            401,
+            "'Expiration time' claim ('exp') is too far in the future",
+        ));
+    }
+    Ok(app_id)
+}
+
+/// `GET /installation/repositories`, for an installation's token.
+fn installation_repositories(state: &State, request: &Request, user: &User) -> Reply {
+    let Some(installation) = user
+        .installation
+        .and_then(|id| state.installations.get(&id))
+    else {
+        return Reply::message(
+            403,
+            "You must authenticate with an installation access token in order to list repositories for an installation.",
+        );
+    };
+    let repos: Vec<Value> = installation
+        .repos
+        .iter()
+        .map(|full_name| repo_json(state, full_name))
+        .collect();
+    let total = repos.len();
+    let base = format!("{}{}/installation/repositories", state.url, request.prefix);
+    let (shown, link) = page(request, repos, &base);
+    let mut reply = Reply::json(
+        200,
+        json!({
+            "total_count": total,
+            "repository_selection": "selected",
+            "repositories": shown,
+        }),
+    );
+    if let Some(link) = link {
+        reply.headers.push(("link", link));
     }
     reply
+}
+
+/// GitHub's answer to a request its schema refuses.
+fn invalid_request(detail: &str) -> Reply {
+    Reply::message(422, &format!("Invalid request.\n\n{detail}"))
+}
+
+/// `"a", "b" weren't supplied.` or `"a" wasn't supplied.`
+fn not_supplied(missing: &[&str]) -> Reply {
+    let names: Vec<String> = missing.iter().map(|name| format!("\"{name}\"")).collect();
+    let verb = if names.len() == 1 {
+        "wasn't"
+    } else {
+        "weren't"
+    };
+    invalid_request(&format!("{} {verb} supplied.", names.join(", ")))
+}
+
+fn check_run_validation(field: &str, code: &str, message: Option<String>) -> Reply {
+    let mut error = json!({"resource": "CheckRun", "code": code, "field": field});
+    if let (Some(message), Some(object)) = (message, error.as_object_mut()) {
+        object.insert("message".to_string(), Value::String(message));
+    }
+    Reply::json(
+        422,
+        json!({
+            "message": "Validation Failed",
+            "errors": [error],
+            "documentation_url": "https://docs.github.com/rest/checks/runs",
+        }),
+    )
+}
+
+/// A check run's `output`, checked.
+struct OutputChange {
+    title: String,
+    summary: String,
+    text: Option<String>,
+    annotations: Vec<FakeAnnotation>,
+}
+
+fn parse_output(output: &Value) -> Result<OutputChange, Reply> {
+    let Some(output) = output.as_object() else {
+        return Err(invalid_request(
+            "For 'properties/output', it is not an object.",
+        ));
+    };
+    let text_field = |name: &str| output.get(name).and_then(Value::as_str);
+    let missing: Vec<&str> = ["summary", "title"]
+        .into_iter()
+        .filter(|name| text_field(name).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(not_supplied(&missing));
+    }
+    let annotations = match output.get("annotations") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(annotations)) => annotations.clone(),
+        Some(_) => {
+            return Err(invalid_request(
+                "For 'properties/annotations', it is not an array.",
+            ));
+        }
+    };
+    // The schema's limits first, then the model's.
+    if annotations.len() > MAX_ANNOTATIONS_PER_REQUEST {
+        return Err(invalid_request(&format!(
+            "No more than {MAX_ANNOTATIONS_PER_REQUEST} items are allowed; {} were supplied.",
+            annotations.len()
+        )));
+    }
+    for name in ["summary", "text"] {
+        let chars = text_field(name).map_or(0, |text| text.chars().count());
+        if chars > MAX_CHECK_OUTPUT {
+            return Err(invalid_request(&format!(
+                "Only {MAX_CHECK_OUTPUT} characters are allowed; {chars} were supplied."
+            )));
+        }
+    }
+    let mut parsed = Vec::new();
+    for annotation in &annotations {
+        let text = |name: &str| annotation.get(name).and_then(Value::as_str);
+        let line = |name: &str| annotation.get(name).and_then(Value::as_u64);
+        let missing: Vec<&str> = [
+            ("annotation_level", text("annotation_level").is_some()),
+            ("end_line", line("end_line").is_some()),
+            ("message", text("message").is_some()),
+            ("path", text("path").is_some()),
+            ("start_line", line("start_line").is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, present)| !present)
+        .map(|(name, _)| name)
+        .collect();
+        if !missing.is_empty() {
+            return Err(not_supplied(&missing));
+        }
+        let level = text("annotation_level").unwrap_or_default();
+        if !matches!(level, "notice" | "warning" | "failure") {
+            return Err(invalid_request(&format!(
+                "For 'properties/annotation_level', \"{level}\" is not a member of [\"notice\", \"warning\", \"failure\"]."
+            )));
+        }
+        let (start_line, end_line) = (
+            line("start_line").unwrap_or_default(),
+            line("end_line").unwrap_or_default(),
+        );
+        if start_line == 0 || end_line < start_line {
+            return Err(check_run_validation("annotations", "invalid", None));
+        }
+        parsed.push(FakeAnnotation {
+            path: text("path").unwrap_or_default().to_string(),
+            start_line,
+            end_line,
+            annotation_level: level.to_string(),
+            message: text("message").unwrap_or_default().to_string(),
+            title: text("title").map(str::to_string),
+            raw_details: text("raw_details").map(str::to_string),
+        });
+    }
+    for name in ["summary", "text"] {
+        if text_field(name).is_some_and(|text| text.len() > MAX_CHECK_OUTPUT) {
+            return Err(check_run_validation(
+                name,
+                "custom",
+                Some(format!(
+                    "{name} exceeds a maximum bytesize of {MAX_CHECK_OUTPUT}"
+                )),
+            ));
+        }
+    }
+    Ok(OutputChange {
+        title: text_field("title").unwrap_or_default().to_string(),
+        summary: text_field("summary").unwrap_or_default().to_string(),
+        text: text_field("text").map(str::to_string),
+        annotations: parsed,
+    })
+}
+
+/// The `status`, `conclusion`, timestamps and `output` of a check-run request,
+/// checked.
+struct CheckRunChange {
+    status: Option<String>,
+    conclusion: Option<String>,
+    started_at: Option<String>,
+    completed_at: Option<String>,
+    output: Option<OutputChange>,
+}
+
+fn parse_check_run_change(
+    object: &serde_json::Map<String, Value>,
+) -> Result<CheckRunChange, Reply> {
+    let text = |name: &str| object.get(name).and_then(Value::as_str).map(str::to_string);
+    let status = text("status");
+    if let Some(status) = &status
+        && !matches!(status.as_str(), "queued" | "in_progress" | "completed")
+    {
+        return Err(invalid_request(&format!(
+            "For 'properties/status', \"{status}\" is not a member of [\"queued\", \"in_progress\", \"completed\"]."
+        )));
+    }
+    let conclusion = text("conclusion");
+    const CONCLUSIONS: [&str; 8] = [
+        "action_required",
+        "cancelled",
+        "failure",
+        "neutral",
+        "success",
+        "skipped",
+        "stale",
+        "timed_out",
+    ];
+    if let Some(conclusion) = &conclusion
+        && !CONCLUSIONS.contains(&conclusion.as_str())
+    {
+        return Err(invalid_request(&format!(
+            "For 'properties/conclusion', \"{conclusion}\" is not a member of {CONCLUSIONS:?}."
+        )));
+    }
+    let output = match object.get("output") {
+        None | Some(Value::Null) => None,
+        Some(output) => Some(parse_output(output)?),
+    };
+    Ok(CheckRunChange {
+        status,
+        conclusion,
+        started_at: text("started_at"),
+        completed_at: text("completed_at"),
+        output,
+    })
+}
+
+/// Applies a change to a check run; GitHub completes a run given a conclusion,
+/// and appends annotations.
+fn apply_check_run_change(run: &mut FakeCheckRun, change: CheckRunChange, now: &str) {
+    if let Some(status) = change.status {
+        run.status = status;
+    }
+    if change.started_at.is_some() {
+        run.started_at = change.started_at;
+    }
+    if let Some(conclusion) = change.conclusion {
+        run.conclusion = Some(conclusion);
+        run.status = "completed".to_string();
+    }
+    if change.completed_at.is_some() {
+        run.completed_at = change.completed_at;
+    }
+    if run.status == "completed" && run.completed_at.is_none() {
+        run.completed_at = Some(now.to_string());
+    }
+    if let Some(output) = change.output {
+        run.output_title = Some(output.title);
+        run.output_summary = Some(output.summary);
+        if output.text.is_some() {
+            run.output_text = output.text;
+        }
+        if !output.annotations.is_empty() {
+            run.annotation_batches.push(output.annotations.len());
+            run.annotations.extend(output.annotations);
+        }
+    }
+}
+
+fn create_check_run(state: &mut State, request: &Request, repo: usize, user: &User) -> Reply {
+    let object = match json_body(request) {
+        Ok(object) => object,
+        Err(reply) => return reply,
+    };
+    let text = |name: &str| object.get(name).and_then(Value::as_str).map(str::to_string);
+    let missing: Vec<&str> = ["head_sha", "name"]
+        .into_iter()
+        .filter(|name| text(name).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return not_supplied(&missing);
+    }
+    let change = match parse_check_run_change(&object) {
+        Ok(change) => change,
+        Err(reply) => return reply,
+    };
+    let head_sha = text("head_sha").unwrap_or_default();
+    let known = state.repos[repo]
+        .pulls
+        .values()
+        .any(|pull| pull.base_sha == head_sha || pull.shas.contains(&head_sha));
+    if !known {
+        return Reply::json(
+            422,
+            json!({
+                "message": "Unprocessable Entity",
+                "errors": [format!("No commit found for SHA: {head_sha}")],
+                "documentation_url": "https://docs.github.com/rest/checks/runs#create-a-check-run",
+            }),
+        );
+    }
+    if change.status.as_deref() == Some("completed") && change.conclusion.is_none() {
+        return check_run_validation("conclusion", "missing_field", None);
+    }
+    let id = state.new_id();
+    let now = timestamp(state.tick());
+    let mut run = FakeCheckRun {
+        id,
+        name: text("name").unwrap_or_default(),
+        head_sha,
+        status: "queued".to_string(),
+        conclusion: None,
+        started_at: Some(now.clone()),
+        completed_at: None,
+        external_id: text("external_id"),
+        details_url: text("details_url"),
+        output_title: None,
+        output_summary: None,
+        output_text: None,
+        annotations: Vec::new(),
+        annotation_batches: Vec::new(),
+        updates: 0,
+        user_login: user.login.clone(),
+    };
+    apply_check_run_change(&mut run, change, &now);
+    let json = check_run_json(state, repo, &run);
+    state.repos[repo].check_runs.push(run);
+    state.writes += 1;
+    Reply::json(201, json)
+}
+
+fn update_check_run(state: &mut State, request: &Request, repo: usize, id: u64) -> Reply {
+    let object = match json_body(request) {
+        Ok(object) => object,
+        Err(reply) => return reply,
+    };
+    let Some(index) = state.repos[repo]
+        .check_runs
+        .iter()
+        .position(|run| run.id == id)
+    else {
+        return Reply::not_found();
+    };
+    let change = match parse_check_run_change(&object) {
+        Ok(change) => change,
+        Err(reply) => return reply,
+    };
+    let completed = state.repos[repo].check_runs[index].conclusion.is_some();
+    if change.status.as_deref() == Some("completed") && change.conclusion.is_none() && !completed {
+        return check_run_validation("conclusion", "missing_field", None);
+    }
+    let now = timestamp(state.tick());
+    let run = &mut state.repos[repo].check_runs[index];
+    apply_check_run_change(run, change, &now);
+    run.updates += 1;
+    let run = run.clone();
+    state.writes += 1;
+    Reply::json(200, check_run_json(state, repo, &run))
+}
+
+fn check_run_json(state: &State, repo: usize, run: &FakeCheckRun) -> Value {
+    let full_name = &state.repos[repo].full_name;
+    json!({
+        "id": run.id,
+        "node_id": format!("CR_fake{}", run.id),
+        "name": run.name,
+        "head_sha": run.head_sha,
+        "external_id": run.external_id.clone().unwrap_or_default(),
+        "url": format!("{}/repos/{full_name}/check-runs/{}", state.url, run.id),
+        "html_url": format!("https://github.com/{full_name}/runs/{}", run.id),
+        "details_url": run.details_url,
+        "status": run.status,
+        "conclusion": run.conclusion,
+        "started_at": run.started_at,
+        "completed_at": run.completed_at,
+        "output": {
+            "title": run.output_title,
+            "summary": run.output_summary,
+            "text": run.output_text,
+            "annotations_count": run.annotations.len(),
+            "annotations_url": format!("{}/repos/{full_name}/check-runs/{}/annotations", state.url, run.id),
+        },
+        "app": {"slug": "layercake", "owner": {"login": "layercake"}},
+        "pull_requests": [],
+    })
+}
+
+/// The DER (`RSAPublicKey`, PKCS#1) of an RSA public key in PEM: `PUBLIC KEY`
+/// (SubjectPublicKeyInfo) or `RSA PUBLIC KEY`.
+fn rsa_public_key_der(pem: &str) -> Result<Vec<u8>, String> {
+    let (label, der) = pem_block(pem)?;
+    match label.as_str() {
+        "RSA PUBLIC KEY" => Ok(der),
+        "PUBLIC KEY" => {
+            // SEQUENCE { SEQUENCE { OID rsaEncryption, NULL }, BIT STRING { key } }
+            const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+            let invalid = || "not an RSA SubjectPublicKeyInfo".to_string();
+            let (0x30, info, _) = der_element(&der).ok_or_else(invalid)? else {
+                return Err(invalid());
+            };
+            let (0x30, algorithm, rest) = der_element(info).ok_or_else(invalid)? else {
+                return Err(invalid());
+            };
+            let (0x06, oid, _) = der_element(algorithm).ok_or_else(invalid)? else {
+                return Err(invalid());
+            };
+            if oid != RSA_ENCRYPTION {
+                return Err("not an RSA key".to_string());
+            }
+            match der_element(rest).ok_or_else(invalid)? {
+                (0x03, [0, key @ ..], _) => Ok(key.to_vec()),
+                _ => Err(invalid()),
+            }
+        }
+        other => Err(format!("a {other}, not a public key")),
+    }
+}
+
+/// The tag, contents and what follows of the DER element at the start of `input`.
+fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, mut rest) = rest.split_first()?;
+    let length = if first < 0x80 {
+        usize::from(first)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let (bytes, after) = rest.split_at(count);
+        rest = after;
+        bytes
+            .iter()
+            .fold(0usize, |length, &byte| (length << 8) | usize::from(byte))
+    };
+    if rest.len() < length {
+        return None;
+    }
+    let (contents, after) = rest.split_at(length);
+    Some((tag, contents, after))
+}
+
+/// The label and decoded contents of the first PEM block of `pem` (text around it
+/// is ignored).
+fn pem_block(pem: &str) -> Result<(String, Vec<u8>), String> {
+    let start = pem.find("-----BEGIN ").ok_or("not PEM")?;
+    let after = &pem[start + "-----BEGIN ".len()..];
+    let label_end = after.find("-----").ok_or("not PEM")?;
+    let label = after[..label_end].to_string();
+    let body = &after[label_end + "-----".len()..];
+    let end = body
+        .find(&format!("-----END {label}-----"))
+        .ok_or("no END line")?;
+    let base64: String = body[..end]
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    let der = STANDARD.decode(base64).map_err(|_| "not base64")?;
+    Ok((label, der))
 }
 
 fn user_json(login: &str, user_type: &str) -> Value {
@@ -1480,6 +2388,7 @@ fn repo_json(state: &State, full_name: &str) -> Value {
         "owner": {"login": owner},
         "private": false,
         "html_url": format!("https://github.com/{full_name}"),
+        "clone_url": format!("https://github.com/{full_name}.git"),
     })
 }
 
@@ -1506,8 +2415,10 @@ fn pull_json(state: &State, repo: usize, number: u64) -> Option<Value> {
         "locked": false,
         "title": format!("Pull request #{number}"),
         "user": user_json(&pull.author, "User"),
+        "author_association": pull.author_association,
+        "labels": pull.labels.iter().map(|name| json!({"name": name})).collect::<Vec<_>>(),
         "body": null,
-        "draft": false,
+        "draft": pull.draft,
         "merged": false,
         "head": {
             "label": head_label,
@@ -1657,7 +2568,11 @@ fn epoch_seconds() -> u64 {
 /// The logical time `tick` as an ISO 8601 UTC timestamp, one second a tick from
 /// 2024-01-01T00:00:00Z.
 fn timestamp(tick: u64) -> String {
-    let seconds = CLOCK_EPOCH + tick;
+    iso8601(CLOCK_EPOCH + tick)
+}
+
+/// Seconds since 1970 as an ISO 8601 UTC timestamp.
+fn iso8601(seconds: u64) -> String {
     let days = (seconds / 86_400) as i64;
     let in_day = seconds % 86_400;
     // Civil date from days since 1970-01-01 (proleptic Gregorian).
@@ -2132,5 +3047,300 @@ mod tests {
         let json: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(json["head"]["repo"]["full_name"], "fork/Hello-World");
         assert_eq!(json["head"]["label"], "fork:changes");
+    }
+
+    /// A JWT with these claims, signed (RS256) with the test App's key.
+    fn signed_jwt(claims: &Value) -> String {
+        use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+        let (_, der) = pem_block(crate::TEST_APP_PRIVATE_KEY).unwrap();
+        let key = RsaKeyPair::from_der(&der).unwrap();
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut signature = vec![0; key.public().modulus_len()];
+        key.sign(
+            &RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            input.as_bytes(),
+            &mut signature,
+        )
+        .unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    fn fake_with_app() -> FakeGitHub {
+        let fake = fake_with_pull();
+        fake.add_app(1, crate::TEST_APP_PUBLIC_KEY);
+        fake.add_installation(10, 1, &["o/r"]);
+        fake.add_pull_request("o/other", 1, "head1", "base1");
+        fake
+    }
+
+    fn exchange(fake: &FakeGitHub, installation: u64, jwt: &str) -> (u16, Value) {
+        let path = format!("/app/installations/{installation}/access_tokens");
+        let (status, _, body) = http(&fake.url(), "POST", &path, Some(jwt), None);
+        (status, serde_json::from_str(&body).unwrap())
+    }
+
+    #[test]
+    fn app_jwts_are_checked_as_github_checks_them() {
+        let fake = fake_with_app();
+        let now = epoch_seconds() as i64;
+        let claims = |iat: i64, exp: i64, iss: Value| json!({"iat": iat, "exp": exp, "iss": iss});
+        let message =
+            |(status, body): (u16, Value)| (status, body["message"].as_str().unwrap().to_string());
+        assert_eq!(
+            message(exchange(&fake, 10, &signed_jwt(&claims(now - 60, now - 1, json!(1))))),
+            (401, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires".to_string())
+        );
+        assert_eq!(
+            message(exchange(
+                &fake,
+                10,
+                &signed_jwt(&claims(now, now + 660, json!(1)))
+            )),
+            (
+                401,
+                "'Expiration time' claim ('exp') is too far in the future".to_string()
+            )
+        );
+        assert_eq!(
+            message(exchange(&fake, 10, &signed_jwt(&claims(now + 120, now + 300, json!(1))))),
+            (401, "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued".to_string())
+        );
+        assert_eq!(
+            message(exchange(
+                &fake,
+                10,
+                &signed_jwt(&claims(now - 60, now + 540, json!(2)))
+            )),
+            (404, "Integration not found".to_string())
+        );
+        assert_eq!(
+            message(exchange(&fake, 10, "not.a-jwt")),
+            (401, JWT_UNDECODABLE.to_string())
+        );
+        // A signature over other claims.
+        let good = signed_jwt(&claims(now - 60, now + 540, json!(1)));
+        let forged_claims =
+            URL_SAFE_NO_PAD.encode(claims(now - 60, now + 540, json!(1)).to_string() + " ");
+        let parts: Vec<&str> = good.split('.').collect();
+        let forged = format!("{}.{forged_claims}.{}", parts[0], parts[2]);
+        assert_eq!(
+            message(exchange(&fake, 10, &forged)),
+            (401, JWT_UNDECODABLE.to_string())
+        );
+        assert_eq!(exchange(&fake, 99, &good).0, 404);
+        assert_eq!(fake.token_exchanges(), 0);
+
+        // The App id as a string works too.
+        let (status, body) = exchange(
+            &fake,
+            10,
+            &signed_jwt(&claims(now - 60, now + 540, json!("1"))),
+        );
+        assert_eq!(status, 201, "{body}");
+        let token = body["token"].as_str().unwrap();
+        assert!(token.starts_with("ghs_") && token.len() == 40, "{token}");
+        assert!(body["expires_at"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(fake.token_exchanges(), 1);
+        // It reaches the installation's repositories only, as the App's bot.
+        let (status, _, body) = http(
+            &fake.url(),
+            "POST",
+            "/repos/o/r/issues/1/comments",
+            Some(token),
+            Some(r#"{"body":"hi"}"#),
+        );
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(fake.issue_comments("o/r", 1)[0].user_login, APP_BOT_LOGIN);
+        assert_eq!(
+            http(
+                &fake.url(),
+                "GET",
+                "/repos/o/other/pulls/1",
+                Some(token),
+                None
+            )
+            .0,
+            404
+        );
+        // An expired token is bad credentials.
+        fake.set_token_ttl(Duration::ZERO);
+        let (_, body) = exchange(&fake, 10, &good);
+        let expired = body["token"].as_str().unwrap();
+        let (status, _, body) = http(
+            &fake.url(),
+            "GET",
+            "/repos/o/r/pulls/1",
+            Some(expired),
+            None,
+        );
+        assert_eq!((status, body.contains("Bad credentials")), (401, true));
+    }
+
+    #[test]
+    fn public_keys_are_read_in_both_forms() {
+        let spki = rsa_public_key_der(crate::TEST_APP_PUBLIC_KEY).unwrap();
+        let pkcs1 = format!(
+            "-----BEGIN RSA PUBLIC KEY-----\n{}\n-----END RSA PUBLIC KEY-----\n",
+            STANDARD.encode(&spki)
+        );
+        assert_eq!(rsa_public_key_der(&pkcs1).unwrap(), spki);
+        assert!(rsa_public_key_der(crate::TEST_APP_PRIVATE_KEY).is_err());
+        assert!(rsa_public_key_der("junk").is_err());
+    }
+
+    #[test]
+    fn check_runs_follow_githubs_rules() {
+        let fake = fake_with_pull();
+        let post = |body: &Value| {
+            let (status, _, body) = http(
+                &fake.url(),
+                "POST",
+                "/repos/o/r/check-runs",
+                Some("w"),
+                Some(&body.to_string()),
+            );
+            (status, serde_json::from_str::<Value>(&body).unwrap())
+        };
+        let (status, body) = post(&json!({"name": "lc"}));
+        assert_eq!(
+            (status, body["message"].as_str().unwrap()),
+            (422, "Invalid request.\n\n\"head_sha\" wasn't supplied.")
+        );
+        let (status, body) = post(&json!({"name": "lc", "head_sha": "nope"}));
+        assert_eq!(status, 422);
+        assert_eq!(body["errors"][0], "No commit found for SHA: nope");
+        let (status, _) = post(&json!({"name": "lc", "head_sha": "head1", "status": "completed"}));
+        assert_eq!(status, 422);
+        let annotation = json!({"path": "Dockerfile", "start_line": 1, "end_line": 1, "annotation_level": "notice", "message": "m"});
+        let (status, body) = post(
+            &json!({"name": "lc", "head_sha": "head1", "output": {"title": "t", "summary": "s", "annotations": vec![annotation.clone(); 51]}}),
+        );
+        assert_eq!(
+            (status, body["message"].as_str().unwrap()),
+            (
+                422,
+                "Invalid request.\n\nNo more than 50 items are allowed; 51 were supplied."
+            )
+        );
+        let (status, body) =
+            post(&json!({"name": "lc", "head_sha": "head1", "output": {"title": "t"}}));
+        assert_eq!(
+            (status, body["message"].as_str().unwrap()),
+            (422, "Invalid request.\n\n\"summary\" wasn't supplied.")
+        );
+        let (status, body) = post(
+            &json!({"name": "lc", "head_sha": "head1", "output": {"title": "t", "summary": "s", "annotations": [{"path": "D"}]}}),
+        );
+        assert_eq!(
+            body["message"].as_str().unwrap(),
+            "Invalid request.\n\n\"annotation_level\", \"end_line\", \"message\", \"start_line\" weren't supplied.",
+            "{status}"
+        );
+        // Few characters, too many bytes: GitHub's second check.
+        let (status, body) = post(
+            &json!({"name": "lc", "head_sha": "head1", "output": {"title": "t", "summary": "é".repeat(40_000)}}),
+        );
+        assert_eq!(status, 422);
+        assert_eq!(
+            body["errors"][0]["message"],
+            "summary exceeds a maximum bytesize of 65535"
+        );
+        assert!(fake.check_runs("o/r").is_empty());
+
+        let (status, body) = post(
+            &json!({"name": "lc", "head_sha": "head1", "status": "in_progress", "output": {"title": "t", "summary": "s", "annotations": vec![annotation.clone(); 50]}}),
+        );
+        assert_eq!(status, 201, "{body}");
+        let id = body["id"].as_u64().unwrap();
+        let path = format!("/repos/o/r/check-runs/{id}");
+        let patch = json!({"conclusion": "success", "output": {"title": "t2", "summary": "s2", "annotations": vec![annotation; 3]}});
+        let (status, _, body) = http(
+            &fake.url(),
+            "PATCH",
+            &path,
+            Some("w"),
+            Some(&patch.to_string()),
+        );
+        assert_eq!(status, 200, "{body}");
+        let shown: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(shown["status"], "completed");
+        assert_eq!(shown["output"]["annotations_count"], 53);
+        let run = &fake.check_runs("o/r")[0];
+        assert_eq!(run.annotation_batches, [50, 3]);
+        assert_eq!(run.output_summary.as_deref(), Some("s2"));
+        assert_eq!(run.updates, 1);
+        assert_eq!(run.user_login, "github-actions[bot]");
+        assert_eq!(http(&fake.url(), "GET", &path, Some("r"), None).0, 200);
+        assert_eq!(
+            http(&fake.url(), "PATCH", &path, Some("r"), Some("{}")).0,
+            403
+        );
+    }
+
+    #[test]
+    fn pull_request_lists_filter_by_state_and_installations_list_repositories() {
+        let fake = fake_with_app();
+        fake.add_pull_request("o/r", 2, "head2", "base1");
+        fake.set_pr_state("o/r", 1, "closed");
+        let numbers = |query: &str| {
+            let (_, _, body) = http(
+                &fake.url(),
+                "GET",
+                &format!("/repos/o/r/pulls{query}"),
+                Some("r"),
+                None,
+            );
+            serde_json::from_str::<Vec<Value>>(&body)
+                .unwrap()
+                .iter()
+                .map(|pull| pull["number"].as_u64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(numbers(""), [2]);
+        assert_eq!(numbers("?state=closed"), [1]);
+        assert_eq!(numbers("?state=all"), [2, 1]);
+
+        let names: Vec<String> = (0..3).map(|n| format!("o/repo{n}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        fake.add_installation(11, 1, &names);
+        let now = epoch_seconds() as i64;
+        let (_, body) = exchange(
+            &fake,
+            11,
+            &signed_jwt(&json!({"iat": now - 60, "exp": now + 540, "iss": 1})),
+        );
+        let token = body["token"].as_str().unwrap();
+        let (status, head, body) = http(
+            &fake.url(),
+            "GET",
+            "/installation/repositories?per_page=2",
+            Some(token),
+            None,
+        );
+        assert_eq!(status, 200);
+        let page: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(page["total_count"], 3);
+        assert_eq!(page["repositories"][1]["full_name"], "o/repo1");
+        let next = format!(
+            "<{}/installation/repositories?per_page=2&page=2>; rel=\"next\"",
+            fake.url()
+        );
+        assert!(head.contains(&next), "{head}");
+        assert_eq!(
+            http(
+                &fake.url(),
+                "GET",
+                "/installation/repositories",
+                Some("w"),
+                None
+            )
+            .0,
+            403
+        );
     }
 }

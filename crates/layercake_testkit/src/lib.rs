@@ -21,9 +21,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use fake_github::{
-    Access, FakeComment, FakeFile, FakeGitHub, FakeReview, FakeReviewComment, PullRef, RateLimit,
-    RequestRecord,
+    Access, FakeAnnotation, FakeCheckRun, FakeComment, FakeFile, FakeGitHub, FakeReview,
+    FakeReviewComment, PullRef, RateLimit, RequestRecord,
 };
+
+/// A throwaway RSA private key (2048 bits, PKCS#1 PEM as GitHub hands App keys
+/// out) for tests of GitHub App authentication against [`FakeGitHub`]. Published
+/// in this repository: never a secret, never to be used for anything real.
+pub const TEST_APP_PRIVATE_KEY: &str = include_str!("test_app_key.pem");
+
+/// The public key of [`TEST_APP_PRIVATE_KEY`] (`-----BEGIN PUBLIC KEY-----`), for
+/// [`FakeGitHub::add_app`].
+pub const TEST_APP_PUBLIC_KEY: &str = include_str!("test_app_key.pub.pem");
+
+/// Another throwaway RSA private key (PKCS#8 PEM), not [`TEST_APP_PRIVATE_KEY`]'s
+/// pair: a wrong key for a test App.
+pub const TEST_OTHER_PRIVATE_KEY: &str = include_str!("test_app_other_key.pem");
 pub use layercake_build::{Docker, DockerSelection};
 
 /// Set to `1` to make a missing Docker fail tests instead of skipping them.
