@@ -30,6 +30,8 @@ pub enum Command {
     Action(crate::commands::action::ActionArgs),
     /// Post a report made by `action` from a `workflow_run` workflow (fork-safe).
     Publish(crate::commands::publish::PublishArgs),
+    /// Run the GitHub App's webhook server.
+    Serve(crate::serve::ServeArgs),
 }
 
 /// `layercake lint`.

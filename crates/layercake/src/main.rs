@@ -1,10 +1,11 @@
-//! The `layercake` command line: `lint`, `diff`, `rules`, `explain`, `parse`.
+//! The `layercake` command line: `lint`, `diff`, `action`, `publish`, `serve`, `rules`, `explain`, `parse`.
 
 mod build_context;
 mod cli;
 mod commands;
 mod discover;
 mod output;
+mod serve;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -7,7 +7,7 @@ mod fix;
 mod lint;
 mod parse;
 pub mod publish;
-mod publisher;
+pub mod publisher;
 mod rules;
 
 use crate::cli::{Cli, Command};
@@ -22,5 +22,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Diff(args) => diff::run(&args),
         Command::Action(args) => action::run(&args),
         Command::Publish(args) => publish::run(&args),
+        Command::Serve(args) => crate::serve::run(&args),
     }
 }

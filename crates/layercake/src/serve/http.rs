@@ -1,0 +1,267 @@
+//! The HTTP side: `POST /webhook` answers at once by enqueueing;
+//! `/healthz`, `/readyz` and `/metrics` (Prometheus text).
+
+use super::events::{Event, parse_event};
+use super::signature::verify;
+use super::{Counters, Shared};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use layercake_queue::EnqueueOutcome;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+pub fn router(shared: Arc<Shared>, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/webhook", post(webhook))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(shared)
+}
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+async fn webhook(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Err(error) = verify(&shared.secrets, header("x-hub-signature-256"), &body) {
+        Counters::bump(&shared.counters.deliveries_rejected);
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({"error": error.to_string()}),
+        );
+    }
+    let (Some(event), Some(delivery)) = (header("x-github-event"), header("x-github-delivery"))
+    else {
+        Counters::bump(&shared.counters.deliveries_invalid);
+        return reply(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"error": "X-GitHub-Event and X-GitHub-Delivery are required"}),
+        );
+    };
+    let events = match parse_event(event, &body) {
+        Ok(events) => events,
+        Err(error) => {
+            Counters::bump(&shared.counters.deliveries_invalid);
+            return reply(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"error": format!("not a {event} payload: {error}")}),
+            );
+        }
+    };
+    let (event, delivery) = (event.to_string(), delivery.to_string());
+    let store = shared.store.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || record(&store, &event, &delivery, events)).await;
+    match outcome {
+        Ok(Ok(outcome)) => {
+            let counter = match outcome.0 {
+                "duplicate" => &shared.counters.deliveries_duplicate,
+                "ignored" => &shared.counters.deliveries_ignored,
+                _ => &shared.counters.deliveries_accepted,
+            };
+            Counters::bump(counter);
+            if outcome.0 == "enqueued" {
+                shared.wake.notify_waiters();
+            }
+            reply(
+                StatusCode::ACCEPTED,
+                serde_json::json!({"result": outcome.0, "jobs": outcome.1}),
+            )
+        }
+        // The store could not take it: 503, so GitHub shows a failed delivery to redeliver.
+        Ok(Err(error)) => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"error": format!("the job database refused the delivery: {error}")}),
+        ),
+        Err(_) => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"error": "intake task failed"}),
+        ),
+    }
+}
+
+/// Stores what a delivery asks for; returns what became of it and the job ids.
+fn record(
+    store: &layercake_queue::JobStore,
+    event: &str,
+    delivery: &str,
+    events: Vec<Event>,
+) -> Result<(&'static str, Vec<i64>), layercake_queue::QueueError> {
+    let mut jobs = Vec::new();
+    let mut result = "ignored";
+    for (index, parsed) in events.into_iter().enumerate() {
+        // One delivery can name several pull requests (a check suite):
+        // each gets its own key, derived from the delivery's.
+        let key = if index == 0 {
+            delivery.to_string()
+        } else {
+            format!("{delivery}#{index}")
+        };
+        match parsed {
+            Event::Review(job) => match store.enqueue(&key, &job)? {
+                EnqueueOutcome::Enqueued { job_id } => {
+                    result = "enqueued";
+                    jobs.push(job_id);
+                }
+                EnqueueOutcome::Coalesced { job_id } => {
+                    if result != "enqueued" {
+                        result = "coalesced";
+                    }
+                    jobs.push(job_id);
+                }
+                EnqueueOutcome::Duplicate { job_id } => {
+                    result = "duplicate";
+                    jobs.extend(job_id);
+                }
+            },
+            // The change first, then the delivery: both are idempotent, so a
+            // crash in between leaves a redelivery that still does its work.
+            Event::Closed {
+                repository,
+                pr_number,
+            } => {
+                store.cancel_pr(&repository, pr_number)?;
+                result = if store.record_delivery(&key, event)? {
+                    "cancelled"
+                } else {
+                    "duplicate"
+                };
+            }
+            Event::Installation {
+                installation_id,
+                account,
+                active,
+                repositories,
+            } => {
+                store.set_installation(installation_id, &account, active)?;
+                store.set_repositories(installation_id, &repositories)?;
+                result = if store.record_delivery(&key, event)? {
+                    "recorded"
+                } else {
+                    "duplicate"
+                };
+            }
+            Event::InstallationRepositories {
+                installation_id,
+                added,
+                removed,
+            } => {
+                for repository in added {
+                    store.set_repository(installation_id, &repository, true)?;
+                }
+                for repository in removed {
+                    store.set_repository(installation_id, &repository, false)?;
+                }
+                result = if store.record_delivery(&key, event)? {
+                    "recorded"
+                } else {
+                    "duplicate"
+                };
+            }
+            Event::Ignored { .. } => {
+                if !store.record_delivery(&key, event)? {
+                    result = "duplicate";
+                }
+            }
+        }
+    }
+    Ok((result, jobs))
+}
+
+async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.stopping.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    let store = shared.store.clone();
+    match tokio::task::spawn_blocking(move || store.stats()).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ready\n").into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the job database does not answer\n",
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let store = shared.store.clone();
+    let Ok(Ok(stats)) = tokio::task::spawn_blocking(move || store.stats()).await else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the job database does not answer\n",
+        )
+            .into_response();
+    };
+    let mut out = String::new();
+    let c = &shared.counters;
+    out.push_str("# HELP layercake_queue_depth Jobs waiting or running.\n# TYPE layercake_queue_depth gauge\n");
+    let _ = writeln!(
+        out,
+        "layercake_queue_depth{{state=\"queued\"}} {}",
+        stats.queued
+    );
+    let _ = writeln!(
+        out,
+        "layercake_queue_depth{{state=\"running\"}} {}",
+        stats.running
+    );
+    out.push_str("# HELP layercake_jobs_total Jobs finished, by outcome.\n# TYPE layercake_jobs_total counter\n");
+    for (outcome, count) in [
+        ("succeeded", stats.succeeded),
+        ("failed", stats.failed),
+        ("cancelled", stats.cancelled),
+        ("superseded", stats.superseded),
+    ] {
+        let _ = writeln!(out, "layercake_jobs_total{{outcome=\"{outcome}\"}} {count}");
+    }
+    out.push_str("# HELP layercake_deliveries_total Webhook deliveries since start, by result.\n# TYPE layercake_deliveries_total counter\n");
+    for (result, counter) in [
+        ("accepted", &c.deliveries_accepted),
+        ("duplicate", &c.deliveries_duplicate),
+        ("ignored", &c.deliveries_ignored),
+        ("rejected", &c.deliveries_rejected),
+        ("invalid", &c.deliveries_invalid),
+    ] {
+        let _ = writeln!(
+            out,
+            "layercake_deliveries_total{{result=\"{result}\"}} {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
+    out.push_str("# HELP layercake_job_duration_seconds How long finished jobs ran.\n# TYPE layercake_job_duration_seconds histogram\n");
+    for (bound, count) in &stats.durations.buckets {
+        let le = if bound.is_infinite() {
+            "+Inf".to_string()
+        } else {
+            bound.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "layercake_job_duration_seconds_bucket{{le=\"{le}\"}} {count}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "layercake_job_duration_seconds_sum {}",
+        stats.durations.sum_seconds
+    );
+    let _ = writeln!(
+        out,
+        "layercake_job_duration_seconds_count {}",
+        stats.durations.count
+    );
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; version=0.0.4")],
+        out,
+    )
+        .into_response()
+}

@@ -1,0 +1,484 @@
+//! Running jobs: the worker loop, one job from clone to check run, and the
+//! maintenance loop (expired leases, reconciliation).
+
+use super::{ForkPolicy, Shared};
+use crate::commands::diff::{DiffArgs, DiffFormat, build_report};
+use crate::commands::publisher::{self, PublishOptions, PullRequestTarget};
+use layercake_github::{
+    AnnotationLevel, CheckAnnotation, CheckRunOutput, Conclusion, GitHub, NewCheckRun, PullRequest,
+    RepoName,
+};
+use layercake_queue::{Job, JobOutcome, NewJob};
+use layercake_report::{Change, CommentOptions, render_comment};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// One worker: takes jobs until the server stops.
+pub async fn worker(shared: Arc<Shared>, name: String) {
+    loop {
+        if shared.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let wake = shared.wake.notified();
+        let store = shared.store.clone();
+        let (worker, lease) = (name.clone(), shared.settings.lease);
+        match tokio::task::spawn_blocking(move || store.claim(&worker, lease)).await {
+            Ok(Ok(Some(job))) => {
+                if let Ok(mut held) = shared.in_flight.lock() {
+                    held.push((job.id, name.clone()));
+                }
+                let id = job.id;
+                run_job(&shared, &name, job).await;
+                if let Ok(mut held) = shared.in_flight.lock() {
+                    held.retain(|(job, _)| *job != id);
+                }
+            }
+            Ok(Ok(None)) => {
+                tokio::select! {
+                    _ = wake => {}
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            }
+            Ok(Err(error)) => {
+                eprintln!("layercake: {name}: cannot take a job: {error}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+}
+
+/// Runs one job with a heartbeat that keeps its lease, then records how it ended.
+async fn run_job(shared: &Arc<Shared>, worker: &str, job: Job) {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let heartbeat = {
+        let (shared, worker, cancelled, id) = (
+            shared.clone(),
+            worker.to_string(),
+            cancelled.clone(),
+            job.id,
+        );
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(shared.settings.lease / 3).await;
+                let store = shared.store.clone();
+                let (worker, lease) = (worker.clone(), shared.settings.lease);
+                let ours =
+                    tokio::task::spawn_blocking(move || store.heartbeat(id, &worker, lease)).await;
+                if !matches!(ours, Ok(Ok(true))) {
+                    cancelled.store(true, Ordering::SeqCst);
+                }
+            }
+        })
+    };
+    let outcome = execute(shared, &job, &cancelled).await;
+    heartbeat.abort();
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!(
+                "layercake: job {} ({} #{}): {error:#}",
+                job.id, job.repository, job.pr_number
+            );
+            JobOutcome::Failed {
+                error: format!("{error:#}"),
+            }
+        }
+    };
+    let store = shared.store.clone();
+    let (id, worker) = (job.id, worker.to_string());
+    if let Ok(Err(error)) =
+        tokio::task::spawn_blocking(move || store.complete(id, &worker, &outcome)).await
+    {
+        eprintln!("layercake: job {id}: cannot record its end: {error}");
+    }
+}
+
+fn github_error(error: layercake_github::GitHubError) -> anyhow::Error {
+    anyhow::anyhow!("{error}")
+}
+
+/// Clone, review, publish, check run. Every step is idempotent, so a job
+/// that runs again after a crash ends with the same one comment.
+async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::Result<JobOutcome> {
+    let repo: RepoName = job
+        .repository
+        .parse()
+        .map_err(|e| anyhow::anyhow!("repository {:?}: {e}", job.repository))?;
+    let installation = job
+        .installation_id
+        .ok_or_else(|| anyhow::anyhow!("the delivery named no installation of this App"))?;
+    let github = shared
+        .app
+        .installation_client(installation)
+        .await
+        .map_err(github_error)?;
+    let pr = github
+        .pull_request(&repo, job.pr_number)
+        .await
+        .map_err(github_error)?;
+    if pr.state != "open" {
+        return Ok(JobOutcome::Cancelled);
+    }
+    if pr.head_sha != job.head_sha {
+        // A newer push has (or will have, through the reconciler) its own job.
+        return Ok(JobOutcome::Cancelled);
+    }
+    let check_run = github
+        .create_check_run(
+            &repo,
+            &NewCheckRun {
+                name: "layercake".to_string(),
+                head_sha: job.head_sha.clone(),
+                external_id: Some(job.id.to_string()),
+                ..NewCheckRun::default()
+            },
+        )
+        .await
+        .map_err(github_error)?;
+
+    let lint_only_reason = build_refusal(&shared.settings.fork_policy, &pr);
+    let token = shared
+        .app
+        .installation_token(installation)
+        .await
+        .map_err(github_error)?;
+    let (clone_url, head, base, number) = (
+        job.clone_url.clone(),
+        job.head_sha.clone(),
+        job.base_sha.clone(),
+        job.pr_number,
+    );
+    let settings = (
+        shared.settings.no_build || lint_only_reason.is_some(),
+        shared.settings.docker.clone(),
+        shared.settings.builder.clone(),
+        shared.settings.timeout,
+    );
+    let secret = token.token.clone();
+    let review = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let workspace = tempfile::Builder::new()
+            .prefix("layercake-job-")
+            .tempdir()?;
+        checkout(
+            &clone_url,
+            &secret,
+            workspace.path(),
+            number,
+            &[&base, &head],
+        )?;
+        let args = DiffArgs {
+            base,
+            head,
+            paths: Vec::new(),
+            format: DiffFormat::Json,
+            report: None,
+            repo: workspace.path().to_path_buf(),
+            fail_on: None,
+            no_build: settings.0,
+            docker: settings.1,
+            builder: settings.2,
+            timeout: settings.3,
+            jobs: 1,
+            probe: false,
+            no_probe: false,
+            keep_images: false,
+            quiet: true,
+        };
+        let outcome = build_report(&args)?;
+        Ok(outcome)
+        // The workspace (and the clone in it) is removed here.
+    })
+    .await??;
+    let mut report = review.report;
+    if let Some(reason) = lint_only_reason {
+        report.not_measured_reason = Some(reason);
+    }
+    if cancelled.load(Ordering::SeqCst) {
+        let output = CheckRunOutput {
+            title: "Superseded".to_string(),
+            summary: "A newer push or the pull request's closing cancelled this review."
+                .to_string(),
+            text: None,
+            annotations: Vec::new(),
+        };
+        let _ = github
+            .complete_check_run(&repo, check_run, Conclusion::Cancelled, &output)
+            .await;
+        return Ok(JobOutcome::Cancelled);
+    }
+    let target = PullRequestTarget {
+        repo: repo.clone(),
+        number: job.pr_number,
+        head_sha: job.head_sha.clone(),
+    };
+    let options = PublishOptions {
+        post_comment: true,
+        post_review: true,
+        comment: CommentOptions::default(),
+        authors: Vec::new(),
+    };
+    publisher::publish(&github, &target, &report, &options)
+        .await
+        .map_err(github_error)?;
+    let output = check_output(&report);
+    let conclusion = if review.failed {
+        Conclusion::Failure
+    } else {
+        Conclusion::Success
+    };
+    github
+        .complete_check_run(&repo, check_run, conclusion, &output)
+        .await
+        .map_err(github_error)?;
+    Ok(JobOutcome::Succeeded)
+}
+
+/// Why a pull request is reviewed lint-only under the fork policy, if it is.
+fn build_refusal(policy: &ForkPolicy, pr: &PullRequest) -> Option<String> {
+    let fork = pr
+        .head_repo
+        .as_deref()
+        .is_some_and(|head| !head.eq_ignore_ascii_case(&pr.base_repo));
+    if !fork {
+        return None;
+    }
+    match policy {
+        ForkPolicy::Never => Some("this pull request comes from a fork, and this server does not build forks' code (lint only)".to_string()),
+        ForkPolicy::Members => {
+            let trusted = pr
+                .author_association
+                .as_deref()
+                .is_some_and(|a| matches!(a, "OWNER" | "MEMBER" | "COLLABORATOR"));
+            (!trusted).then(|| "this pull request comes from a fork whose author is not a member or collaborator, so its code is not built (lint only)".to_string())
+        }
+        ForkPolicy::Label(label) => (!pr.labels.iter().any(|l| l == label)).then(|| {
+            format!("this pull request comes from a fork; a maintainer's `{label}` label lets its code be built (lint only until then)")
+        }),
+    }
+}
+
+/// Clones `clone_url` into `dir` and makes sure `commits` are there
+/// (a fork's head comes from `pull/N/head`). The token goes to git through
+/// its environment, never its arguments, and is never printed.
+fn checkout(
+    clone_url: &str,
+    token: &str,
+    dir: &Path,
+    number: u64,
+    commits: &[&str],
+) -> anyhow::Result<()> {
+    let git = |args: &[&str]| -> anyhow::Result<bool> {
+        let mut command = std::process::Command::new("git");
+        command.args(args).env("GIT_TERMINAL_PROMPT", "0");
+        if clone_url.starts_with("https://") || clone_url.starts_with("http://") {
+            use std::io::Write as _;
+            let mut basic = Vec::new();
+            let _ = write!(basic, "x-access-token:{token}");
+            command
+                .env("GIT_CONFIG_COUNT", "1")
+                .env("GIT_CONFIG_KEY_0", "http.extraHeader")
+                .env(
+                    "GIT_CONFIG_VALUE_0",
+                    format!("Authorization: Basic {}", base64(&basic)),
+                );
+        }
+        let out = command.output()?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr).replace(token, "***");
+            eprintln!(
+                "layercake: git {}: {}",
+                args.first().unwrap_or(&""),
+                stderr.trim()
+            );
+        }
+        Ok(out.status.success())
+    };
+    let path = dir.to_string_lossy().into_owned();
+    if !git(&["clone", "--quiet", "--no-checkout", clone_url, &path])? {
+        anyhow::bail!("cannot clone the repository");
+    }
+    let in_dir = |args: &[&str]| -> anyhow::Result<bool> {
+        let mut full = vec!["-C", path.as_str()];
+        full.extend_from_slice(args);
+        git(&full)
+    };
+    for sha in commits {
+        if in_dir(&["cat-file", "-e", &format!("{sha}^{{commit}}")])? {
+            continue;
+        }
+        let pull = format!("pull/{number}/head");
+        if !in_dir(&["fetch", "--quiet", "origin", sha])?
+            && !in_dir(&["fetch", "--quiet", "origin", &pull])?
+        {
+            anyhow::bail!("commit {sha} is not in the repository");
+        }
+    }
+    Ok(())
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The check run's output: the budget verdict and counts in the title, the
+/// comment as summary, the new findings as annotations.
+fn check_output(report: &layercake_report::DiffReport) -> CheckRunOutput {
+    let new = report.count(Change::New);
+    let delta: i64 = report.images.iter().filter_map(|i| i.delta_bytes).sum();
+    let budget_failed = report
+        .images
+        .iter()
+        .any(|i| i.budget.as_ref().is_some_and(|b| b.verdict == "fail"));
+    let mut title = format!("{new} new finding{}", if new == 1 { "" } else { "s" });
+    if report.measured {
+        title.push_str(&format!(
+            ", {}",
+            layercake_report::format_signed_bytes(delta)
+        ));
+    }
+    if budget_failed {
+        title.push_str(", over budget");
+    }
+    let summary = render_comment(
+        report,
+        &CommentOptions {
+            limit: 65_000,
+            ..CommentOptions::default()
+        },
+    );
+    let annotations = report
+        .new_findings()
+        .map(|f| CheckAnnotation {
+            path: f.file.clone(),
+            start_line: f.line as u64,
+            end_line: f.end_line.max(f.line) as u64,
+            annotation_level: match f.severity.as_str() {
+                "error" => AnnotationLevel::Failure,
+                "warning" => AnnotationLevel::Warning,
+                _ => AnnotationLevel::Notice,
+            },
+            message: f.message.clone(),
+            title: Some(format!("{} {}", f.code, f.name)),
+            raw_details: None,
+        })
+        .collect();
+    CheckRunOutput {
+        title,
+        summary,
+        text: None,
+        annotations,
+    }
+}
+
+/// Expired leases back to the queue, often; reconciliation, every `reconcile` (0: never).
+pub async fn maintenance(shared: Arc<Shared>, reconcile: Duration) {
+    let mut since_reconcile = Duration::ZERO;
+    let tick = (shared.settings.lease / 2).max(Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(tick).await;
+        let store = shared.store.clone();
+        let max_attempts = shared.settings.max_attempts;
+        if let Ok(Ok(requeued)) =
+            tokio::task::spawn_blocking(move || store.requeue_expired(max_attempts)).await
+            && requeued > 0
+        {
+            shared.wake.notify_waiters();
+        }
+        since_reconcile += tick;
+        if !reconcile.is_zero() && since_reconcile >= reconcile {
+            since_reconcile = Duration::ZERO;
+            if let Err(error) = reconcile_once(&shared).await {
+                eprintln!("layercake: reconciling: {error:#}");
+            }
+        }
+    }
+}
+
+/// Open pull requests of every installed repository whose head has no job
+/// get one: the deliveries that never arrived.
+pub async fn reconcile_once(shared: &Shared) -> anyhow::Result<usize> {
+    let store = shared.store.clone();
+    let repositories = tokio::task::spawn_blocking(move || store.repositories()).await??;
+    let mut enqueued = 0;
+    for (installation, repository) in repositories {
+        let repo: RepoName = match repository.parse() {
+            Ok(repo) => repo,
+            Err(_) => continue,
+        };
+        let github: GitHub = shared
+            .app
+            .installation_client(installation)
+            .await
+            .map_err(github_error)?;
+        for pr in github
+            .open_pull_requests(&repo)
+            .await
+            .map_err(github_error)?
+        {
+            let store = shared.store.clone();
+            let (name, head) = (repository.clone(), pr.head_sha.clone());
+            let number = pr.number;
+            let known =
+                tokio::task::spawn_blocking(move || store.latest_head(&name, number)).await??;
+            if known.as_deref() == Some(head.as_str()) {
+                continue;
+            }
+            let job = NewJob {
+                repository: repository.clone(),
+                installation_id: Some(installation),
+                pr_number: pr.number,
+                head_sha: pr.head_sha.clone(),
+                base_sha: pr.base_sha.clone(),
+                clone_url: clone_url_of(&shared.settings.clone_url_template, &repository),
+                event: "reconcile".to_string(),
+                trigger: None,
+            };
+            let key = format!("reconcile:{repository}#{}@{}", pr.number, pr.head_sha);
+            let store = shared.store.clone();
+            tokio::task::spawn_blocking(move || store.enqueue(&key, &job)).await??;
+            enqueued += 1;
+        }
+    }
+    if enqueued > 0 {
+        shared.wake.notify_waiters();
+    }
+    Ok(enqueued)
+}
+
+/// Where the reconciler clones a repository from: `--clone-url` with
+/// `{repo}` replaced (deliveries carry their own clone URL).
+fn clone_url_of(template: &str, repository: &str) -> String {
+    template.replace("{repo}", repository)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_is_base64() {
+        assert_eq!(base64(b"x-access-token:abc"), "eC1hY2Nlc3MtdG9rZW46YWJj");
+        assert_eq!(base64(b"a"), "YQ==");
+        assert_eq!(base64(b"ab"), "YWI=");
+    }
+}

@@ -1,0 +1,327 @@
+//! `layercake serve`: the GitHub App's webhook server. Deliveries are
+//! verified, parsed and put in a durable job queue (SQLite) at once; a
+//! bounded pool of workers runs each job — clone, the `diff` pipeline, the
+//! sticky comment and review, a check run — and a reconciler catches pull
+//! requests whose deliveries never arrived.
+
+mod events;
+mod http;
+mod job;
+mod signature;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use layercake_github::{App, AppCredentials, RetryPolicy};
+use layercake_queue::JobStore;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// `layercake serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LAYERCAKE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Webhook secrets, comma-separated (several while rotating).
+    #[arg(
+        long,
+        env = "LAYERCAKE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub webhook_secret: Vec<String>,
+    /// A file holding the webhook secrets (one per line), instead of the flag.
+    #[arg(long, env = "LAYERCAKE_WEBHOOK_SECRET_FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// The GitHub App's id.
+    #[arg(long, env = "LAYERCAKE_APP_ID")]
+    pub app_id: u64,
+    /// The GitHub App's private key (PEM file).
+    #[arg(long, env = "LAYERCAKE_PRIVATE_KEY_PATH")]
+    pub private_key: PathBuf,
+    /// The job database (SQLite, created if missing).
+    #[arg(long, env = "LAYERCAKE_DATABASE", default_value = "layercake.db")]
+    pub database: PathBuf,
+    /// The GitHub API (GitHub Enterprise: `https://HOST/api/v3`).
+    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    pub api_url: String,
+    /// Jobs run at once.
+    #[arg(long, env = "LAYERCAKE_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+    /// Largest delivery accepted, in bytes (GitHub sends at most 25 MB).
+    #[arg(long, env = "LAYERCAKE_MAX_BODY_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Build pull requests from forks: `never` (lint only, said plainly),
+    /// `members` (authors who are owners, members or collaborators), or
+    /// `label:NAME` (a maintainer's label on the pull request).
+    #[arg(long, env = "LAYERCAKE_FORK_BUILDS", default_value = "never")]
+    pub fork_builds: String,
+    /// Lint only, for every pull request.
+    #[arg(long, env = "LAYERCAKE_NO_BUILD")]
+    pub no_build: bool,
+    /// The docker CLI to build with.
+    #[arg(long, env = "LAYERCAKE_DOCKER")]
+    pub docker: Option<PathBuf>,
+    /// A buildx builder (remote and Kubernetes BuildKit: several servers share one build cluster).
+    #[arg(long, env = "BUILDX_BUILDER")]
+    pub builder: Option<String>,
+    /// A build's time limit in seconds.
+    #[arg(long, env = "LAYERCAKE_TIMEOUT", default_value_t = 1800)]
+    pub timeout: u64,
+    /// Seconds a running job's lease lasts without a heartbeat (a crashed
+    /// server's jobs run again once it expires).
+    #[arg(long, env = "LAYERCAKE_LEASE_SECONDS", default_value_t = 120)]
+    pub lease_seconds: u64,
+    /// Attempts before a job that keeps crashing is given up.
+    #[arg(long, env = "LAYERCAKE_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Seconds between reconciliations (open pull requests whose head has no job); 0 turns it off.
+    #[arg(long, env = "LAYERCAKE_RECONCILE_SECONDS", default_value_t = 600)]
+    pub reconcile_seconds: u64,
+    /// Where the reconciler clones a repository from when no delivery said
+    /// (`{repo}` becomes `owner/name`); deliveries carry their own clone URL.
+    #[arg(
+        long,
+        env = "LAYERCAKE_CLONE_URL",
+        default_value = "https://github.com/{repo}.git"
+    )]
+    pub clone_url: String,
+    /// Seconds a graceful shutdown waits for running jobs before re-queueing them.
+    #[arg(long, env = "LAYERCAKE_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    pub shutdown_grace_seconds: u64,
+}
+
+/// Who may have a fork's pull request built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ForkPolicy {
+    Never,
+    Members,
+    Label(String),
+}
+
+impl ForkPolicy {
+    fn parse(text: &str) -> anyhow::Result<ForkPolicy> {
+        Ok(match text {
+            "never" => ForkPolicy::Never,
+            "members" => ForkPolicy::Members,
+            _ => match text.strip_prefix("label:") {
+                Some(label) if !label.is_empty() => ForkPolicy::Label(label.to_string()),
+                _ => bail!("--fork-builds: expected never, members or label:NAME, got {text:?}"),
+            },
+        })
+    }
+}
+
+/// What the server's parts share.
+pub struct Shared {
+    pub store: JobStore,
+    pub app: App,
+    pub secrets: Vec<Vec<u8>>,
+    pub settings: JobSettings,
+    /// Workers wait on it for new jobs.
+    pub wake: tokio::sync::Notify,
+    /// Set when shutting down: workers take no new job.
+    pub stopping: AtomicBool,
+    pub counters: Counters,
+    /// Jobs being run now, with the worker that holds each (released on shutdown).
+    pub in_flight: std::sync::Mutex<Vec<(i64, String)>>,
+}
+
+/// How jobs run.
+pub struct JobSettings {
+    pub fork_policy: ForkPolicy,
+    pub no_build: bool,
+    pub docker: Option<PathBuf>,
+    pub builder: Option<String>,
+    pub timeout: u64,
+    pub lease: Duration,
+    pub max_attempts: u32,
+    pub clone_url_template: String,
+}
+
+/// In-memory counters for `/metrics` (the queue's own counts come from the database).
+#[derive(Default)]
+pub struct Counters {
+    pub deliveries_accepted: AtomicU64,
+    pub deliveries_duplicate: AtomicU64,
+    pub deliveries_ignored: AtomicU64,
+    pub deliveries_rejected: AtomicU64,
+    pub deliveries_invalid: AtomicU64,
+}
+
+impl Counters {
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn read_secrets(args: &ServeArgs) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut secrets: Vec<Vec<u8>> = args
+        .webhook_secret
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    if let Some(path) = &args.webhook_secret_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the webhook secrets from {}", path.display()))?;
+        secrets.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| l.as_bytes().to_vec()),
+        );
+    }
+    if secrets.is_empty() {
+        bail!(
+            "no webhook secret: set --webhook-secret / LAYERCAKE_WEBHOOK_SECRET or --webhook-secret-file"
+        );
+    }
+    Ok(secrets)
+}
+
+/// Runs the server until SIGTERM or Ctrl-C; returns the exit status.
+pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
+    let secrets = read_secrets(args)?;
+    let credentials = AppCredentials::from_pem_file(args.app_id, &args.private_key)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = App::new(&args.api_url, credentials, RetryPolicy::default())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = JobStore::open(&args.database)
+        .with_context(|| format!("opening the job database {}", args.database.display()))?;
+    let lease = Duration::from_secs(args.lease_seconds.max(2));
+    let shared = Arc::new(Shared {
+        store,
+        app,
+        secrets,
+        settings: JobSettings {
+            fork_policy: ForkPolicy::parse(&args.fork_builds)?,
+            no_build: args.no_build,
+            docker: args.docker.clone(),
+            builder: args.builder.clone(),
+            timeout: args.timeout,
+            lease,
+            max_attempts: args.max_attempts,
+            clone_url_template: args.clone_url.clone(),
+        },
+        wake: tokio::sync::Notify::new(),
+        stopping: AtomicBool::new(false),
+        counters: Counters::default(),
+        in_flight: std::sync::Mutex::new(Vec::new()),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(args, shared))
+}
+
+async fn serve(args: &ServeArgs, shared: Arc<Shared>) -> anyhow::Result<u8> {
+    // One server owns the SQLite database, so every job it finds running was
+    // left by a server that crashed: queue it again now (the attempt counts).
+    let store = shared.store.clone();
+    let max_attempts = shared.settings.max_attempts;
+    let requeued =
+        tokio::task::spawn_blocking(move || store.requeue_all_running(max_attempts)).await??;
+    if requeued > 0 {
+        eprintln!("layercake: {requeued} unfinished job(s) from before are queued again");
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    eprintln!(
+        "layercake: listening on http://{address} ({} workers)",
+        args.workers.max(1)
+    );
+
+    let mut workers = Vec::new();
+    for index in 0..args.workers.max(1) {
+        workers.push(tokio::spawn(job::worker(
+            shared.clone(),
+            format!("{}-{index}", worker_prefix()),
+        )));
+    }
+    let maintenance = tokio::spawn(job::maintenance(
+        shared.clone(),
+        Duration::from_secs(args.reconcile_seconds),
+    ));
+
+    let router = http::router(shared.clone(), args.max_body_bytes);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+
+    // Graceful shutdown: no new jobs; running ones get the grace period, then go back to the queue.
+    eprintln!(
+        "layercake: shutting down; waiting up to {} s for running jobs",
+        args.shutdown_grace_seconds
+    );
+    shared.stopping.store(true, Ordering::SeqCst);
+    shared.wake.notify_waiters();
+    maintenance.abort();
+    let grace = Duration::from_secs(args.shutdown_grace_seconds);
+    if tokio::time::timeout(grace, futures_join(workers))
+        .await
+        .is_err()
+    {
+        let held: Vec<(i64, String)> = shared
+            .in_flight
+            .lock()
+            .map(|h| h.clone())
+            .unwrap_or_default();
+        for (job, worker) in held {
+            let store = shared.store.clone();
+            let _ = tokio::task::spawn_blocking(move || store.release(job, &worker)).await;
+            eprintln!("layercake: job {job} did not finish in time; it is queued again");
+        }
+    }
+    Ok(crate::EXIT_OK)
+}
+
+async fn futures_join(handles: Vec<tokio::task::JoinHandle<()>>) {
+    for handle in handles {
+        let _ = handle.await;
+    }
+}
+
+/// Unique per process start, so leases name who holds them.
+fn worker_prefix() -> String {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{}-{}-{started}", hostname(), std::process::id())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "host".to_string())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

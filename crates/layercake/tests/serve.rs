@@ -1,0 +1,645 @@
+//! `layercake serve` end to end: the server as a real process on loopback,
+//! signed deliveries of the real payloads in
+//! `../shared/fixtures/github-webhooks/`, the fake GitHub (App tokens, check
+//! runs, comments, reviews) over real HTTP, and a local bare git repository
+//! as the clone source. Lint-only (`LAYERCAKE_NO_BUILD`), so no Docker.
+
+use hmac::{Hmac, Mac};
+use layercake_testkit::GitRepo;
+use layercake_testkit::fake_github::{FakeFile, FakeGitHub};
+use serde_json::Value;
+use sha2::Sha256;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const REPO: &str = "Codertocat/Hello-World";
+const APP_ID: u64 = 4242;
+const INSTALLATION: u64 = 1;
+const SECRET: &str = "current-secret";
+const OLD_SECRET: &str = "rotated-out-secret";
+const NEXT_SECRET: &str = "next-secret";
+
+fn fixture(path: &str) -> Value {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/github-webhooks")
+        .join(path);
+    serde_json::from_str(
+        &std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
+    )
+    .expect("payload")
+}
+
+fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={hex}")
+}
+
+/// A pull request in a bare repository, the fake GitHub that knows it and
+/// the App, and a server process (restartable) on a database in a temp dir.
+struct World {
+    fake: FakeGitHub,
+    dir: tempfile::TempDir,
+    bare: PathBuf,
+    payload: Value,
+    server: Option<Server>,
+    number: u64,
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl World {
+    fn new() -> World {
+        let repo = GitRepo::new();
+        repo.write("Dockerfile", "FROM node:22-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nUSER node\nCMD [\"node\", \"i.js\"]\n");
+        let base = repo.commit("base");
+        repo.checkout_new_branch("pr");
+        repo.write("Dockerfile", "FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nCMD [\"node\", \"i.js\"]\n");
+        let head = repo.commit("pr");
+        let diff = repo.git(&["diff", &base, &head, "--", "Dockerfile"]);
+        let patch = diff[diff.find("@@").expect("patch")..].to_string();
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bare = dir.path().join(format!("{REPO}.git"));
+        repo.git(&[
+            "clone",
+            "--quiet",
+            "--bare",
+            ".",
+            bare.to_str().expect("utf-8"),
+        ]);
+        let mut payload = fixture("pull_request/opened.payload.json");
+        payload["pull_request"]["base"]["sha"] = Value::from(base);
+        payload["pull_request"]["head"]["sha"] = Value::from(head);
+        let clone_url = Value::from(bare.to_string_lossy().into_owned());
+        payload["repository"]["clone_url"] = clone_url.clone();
+        payload["pull_request"]["head"]["repo"]["clone_url"] = clone_url.clone();
+        payload["pull_request"]["base"]["repo"]["clone_url"] = clone_url;
+        payload["installation"] = serde_json::json!({"id": INSTALLATION, "node_id": "x"});
+
+        let fake = FakeGitHub::start();
+        fake.add_app(APP_ID, layercake_testkit::TEST_APP_PUBLIC_KEY);
+        fake.add_installation(INSTALLATION, APP_ID, &[REPO]);
+        fake.add_pull_request_from_payload(&payload);
+        let number = payload["pull_request"]["number"].as_u64().expect("number");
+        fake.set_files(
+            REPO,
+            number,
+            vec![FakeFile {
+                filename: "Dockerfile".to_string(),
+                status: "modified".to_string(),
+                patch: Some(patch),
+            }],
+        );
+        std::fs::write(
+            dir.path().join("app.pem"),
+            layercake_testkit::TEST_APP_PRIVATE_KEY,
+        )
+        .expect("key");
+        World {
+            fake,
+            dir,
+            bare,
+            payload,
+            server: None,
+            number,
+        }
+    }
+
+    /// Starts the server; waits for its "listening on" line.
+    fn start(&mut self, extra: &[(&str, &str)]) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_layercake"));
+        command
+            .arg("serve")
+            .env("LAYERCAKE_LISTEN", "127.0.0.1:0")
+            .env(
+                "LAYERCAKE_WEBHOOK_SECRET",
+                format!("{SECRET},{NEXT_SECRET}"),
+            )
+            .env("LAYERCAKE_APP_ID", APP_ID.to_string())
+            .env(
+                "LAYERCAKE_PRIVATE_KEY_PATH",
+                self.dir.path().join("app.pem"),
+            )
+            .env("LAYERCAKE_DATABASE", self.dir.path().join("jobs.db"))
+            .env("GITHUB_API_URL", self.fake.url())
+            .env("LAYERCAKE_NO_BUILD", "true")
+            .env("LAYERCAKE_LEASE_SECONDS", "2")
+            .env("LAYERCAKE_RECONCILE_SECONDS", "0")
+            .env("LAYERCAKE_CLONE_URL", self.dir.path().join("{repo}.git"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("start layercake serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("the server said where it listens")
+                .expect("stderr line");
+            if let Some(rest) = line.strip_prefix("layercake: listening on ") {
+                break rest.split_whitespace().next().expect("url").to_string();
+            }
+        };
+        // Keep draining stderr (shown when a test fails) so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                eprintln!("server: {line}");
+            }
+        });
+        self.server = Some(Server { child, url });
+    }
+
+    fn url(&self) -> &str {
+        &self.server.as_ref().expect("started").url
+    }
+
+    /// Sends a delivery signed with `secret`; returns the status and body.
+    fn deliver(
+        &self,
+        event: &str,
+        delivery: &str,
+        body: &Value,
+        secret: Option<&str>,
+    ) -> (u16, Value) {
+        let bytes = body.to_string().into_bytes();
+        let mut request = ureq::post(&format!("{}/webhook", self.url()))
+            .set("X-GitHub-Event", event)
+            .set("X-GitHub-Delivery", delivery)
+            .set("Content-Type", "application/json");
+        if let Some(secret) = secret {
+            request = request.set("X-Hub-Signature-256", &sign(secret, &bytes));
+        }
+        match request.send_bytes(&bytes) {
+            Ok(response) => (
+                response.status(),
+                response.into_json().unwrap_or(Value::Null),
+            ),
+            Err(ureq::Error::Status(status, response)) => {
+                (status, response.into_json().unwrap_or(Value::Null))
+            }
+            Err(error) => panic!("delivery failed: {error}"),
+        }
+    }
+
+    fn comments(&self) -> usize {
+        self.fake.issue_comments(REPO, self.number).len()
+    }
+
+    fn wait_for(&self, what: &str, check: impl Fn(&World) -> bool) {
+        let started = Instant::now();
+        while !check(self) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "timed out waiting for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn metrics(&self) -> String {
+        ureq::get(&format!("{}/metrics", self.url()))
+            .call()
+            .expect("metrics")
+            .into_string()
+            .expect("text")
+    }
+}
+
+fn metric(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
+#[test]
+fn a_signed_delivery_ends_in_one_comment_one_review_and_a_check_run() {
+    let mut world = World::new();
+    world.start(&[]);
+    let (status, body) = world.deliver("pull_request", "d-1", &world.payload.clone(), Some(SECRET));
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["result"], "enqueued");
+    world.wait_for("the check run to complete", |w| {
+        w.fake
+            .check_runs(REPO)
+            .iter()
+            .any(|c| c.status == "completed")
+    });
+    assert_eq!(world.comments(), 1);
+    let runs = world.fake.check_runs(REPO);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        runs[0].conclusion.as_deref(),
+        Some("failure"),
+        "a new warning fails the check"
+    );
+    assert!(runs[0].annotations.iter().any(|a| a.path == "Dockerfile"));
+    assert_eq!(world.fake.reviews(REPO, world.number).len(), 1);
+    let metrics = world.metrics();
+    assert_eq!(
+        metric(&metrics, "layercake_jobs_total{outcome=\"succeeded\"}"),
+        1,
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(&metrics, "layercake_queue_depth{state=\"queued\"}"),
+        0
+    );
+}
+
+#[test]
+fn forged_missing_and_rotated_out_signatures_are_refused() {
+    let mut world = World::new();
+    world.start(&[]);
+    let payload = world.payload.clone();
+    assert_eq!(
+        world
+            .deliver("pull_request", "f-1", &payload, Some("not-the-secret"))
+            .0,
+        401
+    );
+    assert_eq!(world.deliver("pull_request", "f-2", &payload, None).0, 401);
+    assert_eq!(
+        world
+            .deliver("pull_request", "f-3", &payload, Some(OLD_SECRET))
+            .0,
+        401
+    );
+    // A body changed after signing.
+    let bytes = payload.to_string();
+    let signature = sign(SECRET, bytes.as_bytes());
+    let tampered = ureq::post(&format!("{}/webhook", world.url()))
+        .set("X-GitHub-Event", "pull_request")
+        .set("X-GitHub-Delivery", "f-4")
+        .set("X-Hub-Signature-256", &signature)
+        .send_string(&bytes.replace("opened", "closed"));
+    assert!(matches!(tampered, Err(ureq::Error::Status(401, _))));
+    // The next secret of a rotation is already accepted.
+    assert_eq!(
+        world
+            .deliver(
+                "ping",
+                "f-5",
+                &fixture("ping/payload.json"),
+                Some(NEXT_SECRET)
+            )
+            .0,
+        202
+    );
+    let metrics = world.metrics();
+    assert_eq!(
+        metric(&metrics, "layercake_deliveries_total{result=\"rejected\"}"),
+        4,
+        "{metrics}"
+    );
+    assert_eq!(world.fake.check_runs(REPO).len(), 0);
+}
+
+#[test]
+fn a_redelivery_is_one_job_and_bad_input_is_never_a_500() {
+    let mut world = World::new();
+    world.start(&[]);
+    let payload = world.payload.clone();
+    assert_eq!(
+        world
+            .deliver("pull_request", "r-1", &payload, Some(SECRET))
+            .1["result"],
+        "enqueued"
+    );
+    assert_eq!(
+        world
+            .deliver("pull_request", "r-1", &payload, Some(SECRET))
+            .1["result"],
+        "duplicate"
+    );
+    // Another delivery of the same head coalesces into the same job.
+    assert_eq!(
+        world
+            .deliver("pull_request", "r-2", &payload, Some(SECRET))
+            .1["result"],
+        "coalesced"
+    );
+    // Unknown events and actions are acknowledged and ignored; garbage is a 400.
+    assert_eq!(
+        world
+            .deliver(
+                "star",
+                "r-3",
+                &serde_json::json!({"action": "created"}),
+                Some(SECRET)
+            )
+            .0,
+        202
+    );
+    assert_eq!(
+        world
+            .deliver(
+                "pull_request",
+                "r-4",
+                &fixture("pull_request/labeled.payload.json"),
+                Some(SECRET)
+            )
+            .1["result"],
+        "ignored"
+    );
+    assert_eq!(
+        world
+            .deliver(
+                "pull_request",
+                "r-5",
+                &Value::from("not an object"),
+                Some(SECRET)
+            )
+            .0,
+        400
+    );
+    world.wait_for("the job", |w| {
+        w.fake
+            .check_runs(REPO)
+            .iter()
+            .any(|c| c.status == "completed")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(world.fake.check_runs(REPO).len(), 1, "one job");
+    assert_eq!(world.comments(), 1);
+    for path in ["/healthz", "/readyz"] {
+        assert_eq!(
+            ureq::get(&format!("{}{path}", world.url()))
+                .call()
+                .expect(path)
+                .status(),
+            200
+        );
+    }
+}
+
+#[test]
+fn kill_9_mid_job_then_restart_ends_with_one_comment() {
+    let mut world = World::new();
+    world.start(&[]);
+    // The job's last write, completing the check run, is held: the comment
+    // and the review are posted, and then the server is killed.
+    world
+        .fake
+        .delay_matching("PATCH", "/check-runs/", Duration::from_secs(5));
+    assert_eq!(
+        world
+            .deliver("pull_request", "k-1", &world.payload.clone(), Some(SECRET))
+            .0,
+        202
+    );
+    world.wait_for("the comment and the review", |w| {
+        w.comments() == 1 && !w.fake.reviews(REPO, w.number).is_empty()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    if let Some(mut server) = world.server.take() {
+        server.child.kill().expect("SIGKILL");
+        let _ = server.child.wait();
+    }
+    assert!(
+        world
+            .fake
+            .check_runs(REPO)
+            .iter()
+            .all(|c| c.status != "completed"),
+        "the job was still running when killed"
+    );
+    world.start(&[]);
+    // The lease (2 s) runs out, the job runs again and finds its comment.
+    world.wait_for("the re-run to complete", |w| {
+        w.fake
+            .check_runs(REPO)
+            .iter()
+            .any(|c| c.status == "completed")
+    });
+    assert_eq!(world.comments(), 1, "still one summary comment");
+    let inline: usize = world
+        .fake
+        .reviews(REPO, world.number)
+        .iter()
+        .map(|r| r.comments.len())
+        .sum();
+    let first: usize = world.fake.reviews(REPO, world.number)[0].comments.len();
+    assert_eq!(inline, first, "no inline comment posted twice");
+}
+
+#[test]
+fn a_burst_of_concurrent_deliveries_loses_none() {
+    let mut world = World::new();
+    world.start(&[]);
+    let ping = fixture("ping/payload.json");
+    let sent = 400;
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let (world, ping) = (&world, &ping);
+                s.spawn(move || {
+                    (0..sent / 8)
+                        .map(|i| {
+                            world
+                                .deliver("ping", &format!("burst-{t}-{i}"), ping, Some(SECRET))
+                                .0
+                        })
+                        .collect::<Vec<u16>>()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("thread"))
+            .collect()
+    });
+    assert_eq!(statuses.len(), sent);
+    assert!(statuses.iter().all(|&s| s == 202), "{statuses:?}");
+    let metrics = world.metrics();
+    assert_eq!(
+        metric(&metrics, "layercake_deliveries_total{result=\"ignored\"}"),
+        sent as u64,
+        "{metrics}"
+    );
+    // Every one was recorded: redelivering any of them is recognised.
+    assert_eq!(
+        world.deliver("ping", "burst-3-7", &ping, Some(SECRET)).1["result"],
+        "duplicate"
+    );
+}
+
+#[test]
+fn the_reconciler_reviews_a_pull_request_whose_delivery_never_came() {
+    let mut world = World::new();
+    world.start(&[("LAYERCAKE_RECONCILE_SECONDS", "1")]);
+    // Only the installation is delivered; the pull request's delivery is lost.
+    let mut installation = fixture("installation/created.payload.json");
+    installation["installation"]["id"] = Value::from(INSTALLATION);
+    assert_eq!(
+        world
+            .deliver("installation", "i-1", &installation, Some(SECRET))
+            .0,
+        202
+    );
+    world.wait_for("the reconciled review", |w| {
+        w.fake
+            .check_runs(REPO)
+            .iter()
+            .any(|c| c.status == "completed")
+    });
+    assert_eq!(world.comments(), 1);
+}
+
+#[test]
+fn a_fork_is_reviewed_lint_only_and_says_so() {
+    let mut world = World::new();
+    world.payload["pull_request"]["head"]["repo"]["full_name"] = Value::from("someone/fork");
+    world
+        .fake
+        .add_pull_request_from_payload(&world.payload.clone());
+    world.start(&[
+        ("LAYERCAKE_NO_BUILD", "false"),
+        ("LAYERCAKE_FORK_BUILDS", "label:safe-to-build"),
+    ]);
+    assert_eq!(
+        world
+            .deliver(
+                "pull_request",
+                "fork-1",
+                &world.payload.clone(),
+                Some(SECRET)
+            )
+            .0,
+        202
+    );
+    world.wait_for("the comment", |w| w.comments() == 1);
+    let body = &world.fake.issue_comments(REPO, world.number)[0].body;
+    assert!(body.contains("comes from a fork"), "{body}");
+    assert!(body.contains("safe-to-build"), "{body}");
+    let _ = &world.bare;
+}
+
+#[test]
+fn sigterm_finishes_or_requeues_the_job_in_flight() {
+    let mut world = World::new();
+    world.start(&[("LAYERCAKE_SHUTDOWN_GRACE_SECONDS", "1")]);
+    // The job is held on its first GitHub call, longer than the grace period.
+    world
+        .fake
+        .delay_matching("GET", "/pulls/", Duration::from_secs(4));
+    assert_eq!(
+        world
+            .deliver("pull_request", "t-1", &world.payload.clone(), Some(SECRET))
+            .0,
+        202
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    if let Some(mut server) = world.server.take() {
+        let pid = server.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let exit = server.child.wait().expect("wait");
+        assert!(exit.success(), "a graceful shutdown exits 0: {exit:?}");
+    }
+    // Re-queued, not lost: the next server runs it at once (no lease to wait out).
+    std::thread::sleep(Duration::from_secs(4));
+    world.start(&[]);
+    world.wait_for("the re-queued job", |w| {
+        w.fake
+            .check_runs(REPO)
+            .iter()
+            .any(|c| c.status == "completed")
+    });
+    assert_eq!(world.comments(), 1);
+}
+
+#[test]
+fn closing_a_pull_request_cancels_its_queued_job() {
+    let mut world = World::new();
+    world.start(&[("LAYERCAKE_WORKERS", "1")]);
+    // Hold the worker on the first job so the second stays queued.
+    world
+        .fake
+        .delay_matching("GET", "/pulls/", Duration::from_secs(3));
+    let payload = world.payload.clone();
+    assert_eq!(
+        world
+            .deliver("pull_request", "c-1", &payload, Some(SECRET))
+            .1["result"],
+        "enqueued"
+    );
+    let mut closed = payload.clone();
+    closed["action"] = Value::from("closed");
+    assert_eq!(
+        world
+            .deliver("pull_request", "c-2", &closed, Some(SECRET))
+            .1["result"],
+        "cancelled"
+    );
+    world.wait_for("the running job to end", |w| {
+        let m = w.metrics();
+        metric(&m, "layercake_queue_depth{state=\"running\"}") == 0
+            && metric(&m, "layercake_queue_depth{state=\"queued\"}") == 0
+    });
+    let metrics = world.metrics();
+    assert_eq!(
+        metric(&metrics, "layercake_jobs_total{outcome=\"succeeded\"}"),
+        0,
+        "{metrics}"
+    );
+    assert!(
+        world
+            .fake
+            .check_runs(REPO)
+            .iter()
+            .all(|c| c.status != "completed" || c.conclusion.as_deref() == Some("cancelled"))
+    );
+}
+
+#[test]
+fn every_flag_is_in_the_docs() {
+    let help = Command::new(env!("CARGO_BIN_EXE_layercake"))
+        .args(["serve", "--help"])
+        .output()
+        .expect("help");
+    let help = String::from_utf8_lossy(&help.stdout);
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/serve.md"))
+            .expect("docs/serve.md");
+    let flags: Vec<&str> = help
+        .split_whitespace()
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(|w| w.trim_end_matches([',', '.']))
+        .filter(|w| *w != "--help")
+        .collect();
+    assert!(flags.len() >= 15, "{help}");
+    for flag in flags {
+        assert!(
+            docs.contains(&format!("| `{flag}` |")),
+            "{flag} is not in docs/serve.md"
+        );
+    }
+}
