@@ -5,7 +5,8 @@
 //!
 //! Each image is read through [`Docker::read_image`] (`docker save` streamed into
 //! `layercake_image`, nothing unpacked), one after the other, as `layercake diff`
-//! reads its two sides; then its wasted space and installed packages are computed,
+//! reads its two sides — head through [`Docker::read_image_after`], which skips
+//! the layers base already read; then its wasted space and installed packages are computed,
 //! and at the end the file diff of the two. `--gzip-level` sets
 //! [`ReadOptions::gzip_level`] (default: [`ReadOptions::default`], level 6, what
 //! `layercake diff` uses; `none` skips measuring the compressed size of plain
@@ -31,7 +32,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut summaries: Vec<ImageSummary> = Vec::with_capacity(images.len());
     for (side, image) in ["base", "head"].into_iter().zip(&images) {
         let begun = Instant::now();
-        let summary = docker.read_image(image, &options)?;
+        // Head reuses what base read of their shared layers, as `layercake diff` does.
+        let summary = match summaries.first() {
+            Some(base) => docker.read_image_after(image, &options, base)?,
+            None => docker.read_image(image, &options)?,
+        };
         let read_seconds = begun.elapsed().as_secs_f64();
         let wasted = wasted_space(&summary);
         let packages = summary.installed_packages();

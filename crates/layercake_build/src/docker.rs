@@ -202,6 +202,40 @@ impl Docker {
         &self.server_version
     }
 
+    /// [`Docker::read_image`] for an image that shares layers with `previous`
+    /// (head after base): layers `previous` already read are skipped unread,
+    /// so only the new ones are scanned and gzip-measured. Layers are
+    /// recognised by their content key (size and first 4 KiB; archive member
+    /// names differ between saves); a reused layer whose `diff_id` then turns
+    /// out to differ from the one it stood for makes it read the image again
+    /// in full.
+    pub fn read_image_after(
+        &self,
+        image: &str,
+        options: &ReadOptions,
+        previous: &ImageSummary,
+    ) -> Result<ImageSummary, DockerError> {
+        let with_known = ReadOptions {
+            known_layers: previous.layers.clone(),
+            ..options.clone()
+        };
+        let summary = self.read_image(image, &with_known)?;
+        // A reused layer must be the layer its diff_id (read last, from the
+        // config) says it is; a content key is only a shortcut to find it.
+        let consistent = summary.layers.iter().all(|layer| {
+            previous
+                .layers
+                .iter()
+                .find(|known| known.content_key == layer.content_key)
+                .is_none_or(|known| known.diff_id.is_some() && known.diff_id == layer.diff_id)
+        });
+        if consistent {
+            Ok(summary)
+        } else {
+            self.read_image(image, options)
+        }
+    }
+
     /// Streams `docker save IMAGE` straight into [`layercake_image::read_image_with`]:
     /// no temporary file, nothing unpacked.
     pub fn read_image(

@@ -159,7 +159,13 @@ fn two_stage_build_then_cached_rebuild_then_read_back() {
 
     // What the image is made of: the base layer, the COPY, and the dd that wrote 100 KiB.
     let summary = docker
-        .read_image(image.tag(), &ReadOptions { gzip_level: None })
+        .read_image(
+            image.tag(),
+            &ReadOptions {
+                gzip_level: None,
+                ..ReadOptions::default()
+            },
+        )
         .expect("docker save is read");
     assert_eq!(summary.layers.len(), 3, "{:#?}", summary.layers);
     assert_eq!(
@@ -198,6 +204,47 @@ fn two_stage_build_then_cached_rebuild_then_read_back() {
         "engine {engine_size} < files {}",
         summary.size_bytes
     );
+}
+
+#[test]
+fn head_read_after_base_skips_their_shared_layers_and_reads_the_same() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let token = token();
+    let base_file = format!(
+        "FROM {base_image}\nRUN echo {token} > /a && dd if=/dev/zero of=/b bs=1024 count=64\n"
+    );
+    let head_file = format!("{base_file}RUN dd if=/dev/zero of=/c bs=1024 count=32\n");
+    let base_tag = ImageGuard::unique(&docker, "layercake-test/after-base");
+    let head_tag = ImageGuard::unique(&docker, "layercake-test/after-head");
+    for (file, tag) in [(&base_file, &base_tag), (&head_file, &head_tag)] {
+        let context = Context::new(file);
+        let (outcome, _, _) = build(&docker, &context.request(tag.tag()));
+        assert!(
+            matches!(outcome.status, BuildStatus::Built { .. }),
+            "{outcome:?}"
+        );
+    }
+    let options = ReadOptions::default();
+    let base = docker.read_image(base_tag.tag(), &options).expect("base");
+    let full = docker.read_image(head_tag.tag(), &options).expect("head");
+    let after = docker
+        .read_image_after(head_tag.tag(), &options, &base)
+        .expect("head after base");
+    assert_eq!(after, full, "reusing base's layers changes nothing");
+    // The two shared layers are recognised by content (their archive names differ).
+    let shared = full
+        .layers
+        .iter()
+        .filter(|l| {
+            base.layers
+                .iter()
+                .any(|b| b.content_key == l.content_key && b.diff_id == l.diff_id)
+        })
+        .count();
+    assert_eq!(shared, 2, "{:#?}", full.layers);
 }
 
 #[test]

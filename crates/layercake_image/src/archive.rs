@@ -13,7 +13,9 @@ use serde::de::DeserializeOwned;
 
 use crate::config::RawConfigFile;
 use crate::error::ImageError;
-use crate::layer::{LayerSummary, ScannedLayer, scan_gzip_layer, scan_plain_layer};
+use crate::layer::{
+    CONTENT_KEY_BYTES, LayerSummary, ScannedLayer, content_key, scan_gzip_layer, scan_plain_layer,
+};
 use crate::{ArchiveFormat, ImageSummary, ReadOptions};
 
 /// The largest JSON member (manifest, index, config) that is buffered.
@@ -110,36 +112,51 @@ fn scan(reader: impl Read, options: &ReadOptions) -> Result<Members, ImageError>
             _ => continue,
         }
         let size = entry.size();
-        let head = read_head(&mut entry, 512).map_err(ImageError::Archive)?;
-        let member =
-            match classify(&path, &head) {
-                Kind::Json if size > JSON_LIMIT => Member::TooLarge(size),
-                Kind::Json => {
-                    let mut bytes = head;
-                    (&mut entry)
-                        .take(JSON_LIMIT)
-                        .read_to_end(&mut bytes)
-                        .map_err(ImageError::Archive)?;
-                    Member::Json(bytes)
-                }
-                Kind::PlainTar => {
-                    let stream = Cursor::new(head).chain(&mut entry);
-                    Member::Layer(scan_plain_layer(stream, options.gzip_level).map_err(
-                        |source| ImageError::Layer {
-                            path: path.clone(),
-                            source,
-                        },
-                    )?)
-                }
-                Kind::GzipTar => {
-                    let stream = Cursor::new(head).chain(&mut entry);
-                    Member::Layer(scan_gzip_layer(stream).map_err(|source| ImageError::Layer {
+        let head = read_head(&mut entry, CONTENT_KEY_BYTES).map_err(ImageError::Archive)?;
+        let key = content_key(size, &head);
+        if let Some(known) = options
+            .known_layers
+            .iter()
+            .find(|known| known.content_key == key)
+        {
+            // Read before from another archive: the tar reader skips the rest.
+            members
+                .by_path
+                .insert(path, Member::Layer(ScannedLayer::from(known)));
+            continue;
+        }
+        let member = match classify(&path, &head) {
+            Kind::Json if size > JSON_LIMIT => Member::TooLarge(size),
+            Kind::Json => {
+                let mut bytes = head;
+                (&mut entry)
+                    .take(JSON_LIMIT)
+                    .read_to_end(&mut bytes)
+                    .map_err(ImageError::Archive)?;
+                Member::Json(bytes)
+            }
+            Kind::PlainTar => {
+                let stream = Cursor::new(head).chain(&mut entry);
+                let mut layer = scan_plain_layer(stream, options.gzip_level).map_err(|source| {
+                    ImageError::Layer {
                         path: path.clone(),
                         source,
-                    })?)
-                }
-                Kind::Other => continue,
-            };
+                    }
+                })?;
+                layer.content_key = key;
+                Member::Layer(layer)
+            }
+            Kind::GzipTar => {
+                let stream = Cursor::new(head).chain(&mut entry);
+                let mut layer = scan_gzip_layer(stream).map_err(|source| ImageError::Layer {
+                    path: path.clone(),
+                    source,
+                })?;
+                layer.content_key = key;
+                Member::Layer(layer)
+            }
+            Kind::Other => continue,
+        };
         members.by_path.insert(path, member);
     }
     Ok(members)
@@ -363,6 +380,7 @@ fn assemble(
             whiteouts: scanned.whiteouts,
             opaque_dirs: scanned.opaque_dirs,
             package_databases: scanned.package_databases,
+            content_key: scanned.content_key,
         });
     }
     Ok(ImageSummary {

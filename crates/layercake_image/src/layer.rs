@@ -69,6 +69,11 @@ pub struct LayerSummary {
     pub opaque_dirs: Vec<String>,
     /// Package databases this layer writes, parsed (the only file contents kept).
     pub package_databases: Vec<PackageDatabase>,
+    /// The member's size and a hash of its first 4 KiB: how a later read
+    /// recognises this layer before its config (and `diff_id`) has been read
+    /// (see [`crate::ReadOptions::known_layers`]).
+    #[serde(skip)]
+    pub content_key: (u64, u64),
 }
 
 impl LayerSummary {
@@ -98,11 +103,13 @@ pub(crate) struct ScannedLayer {
     pub(crate) whiteouts: Vec<String>,
     pub(crate) opaque_dirs: Vec<String>,
     pub(crate) package_databases: Vec<PackageDatabase>,
+    pub(crate) content_key: (u64, u64),
 }
 
 impl From<&LayerSummary> for ScannedLayer {
     fn from(layer: &LayerSummary) -> Self {
         Self {
+            content_key: layer.content_key,
             size_bytes: layer.size_bytes,
             tar_bytes: layer.tar_bytes,
             compressed_bytes: layer.compressed_bytes,
@@ -112,6 +119,19 @@ impl From<&LayerSummary> for ScannedLayer {
             package_databases: layer.package_databases.clone(),
         }
     }
+}
+
+/// How many leading bytes of a layer member its content key hashes.
+pub(crate) const CONTENT_KEY_BYTES: usize = 4096;
+
+/// The content key of a layer member: its size and FNV-1a of its first bytes.
+pub(crate) fn content_key(size: u64, head: &[u8]) -> (u64, u64) {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in head {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (size, hash)
 }
 
 /// Counts the bytes that pass through a reader.

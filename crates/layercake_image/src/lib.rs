@@ -108,13 +108,20 @@ pub struct ReadOptions {
     /// gzip level (0–9) at which plain layers are compressed to measure their compressed
     /// size; `None` skips that (the slowest part of reading) and reports 0.
     pub gzip_level: Option<u32>,
+    /// Layers already read from another archive: a member with the same
+    /// content key (size and first 4 KiB, [`LayerSummary::content_key`]) is
+    /// skipped unread and that summary used instead (base and head share most
+    /// layers, so reading head after base costs only its new layers). A key
+    /// is not a digest: the caller checks that the `diff_id`s agree.
+    pub known_layers: Vec<LayerSummary>,
 }
 
 impl Default for ReadOptions {
-    /// Level 6, gzip's and Docker's default.
+    /// Level 6, gzip's and Docker's default; no known layers.
     fn default() -> Self {
         Self {
             gzip_level: Some(6),
+            known_layers: Vec::new(),
         }
     }
 }

@@ -113,11 +113,37 @@ fn sizes_per_layer_and_history_pairing_skip_empty_layers() {
 
     let skipped = read_image_with(
         node_image().build().as_slice(),
-        &ReadOptions { gzip_level: None },
+        &ReadOptions {
+            gzip_level: None,
+            ..ReadOptions::default()
+        },
     )
     .expect("reads");
     assert_eq!(skipped.compressed_bytes, 0);
     assert_eq!(skipped.size_bytes, image.size_bytes);
+}
+
+#[test]
+fn known_layers_are_skipped_unread_and_give_the_same_summary() {
+    let archive = node_image().build();
+    let full = read(&archive);
+    let known = full.layers.iter().take(2).cloned().collect();
+    let options = ReadOptions {
+        known_layers: known,
+        ..ReadOptions::default()
+    };
+    let again = read_image_with(archive.as_slice(), &options).expect("reads");
+    assert_eq!(again, full);
+    // A "known" layer that is not what the archive holds is taken on trust:
+    // the caller (Docker::read_image_after) checks diff_ids.
+    let mut wrong = full.layers[0].clone();
+    wrong.size_bytes += 1;
+    let options = ReadOptions {
+        known_layers: vec![wrong],
+        ..ReadOptions::default()
+    };
+    let trusted = read_image_with(archive.as_slice(), &options).expect("reads");
+    assert_eq!(trusted.layers[0].size_bytes, full.layers[0].size_bytes + 1);
 }
 
 #[test]

@@ -119,6 +119,7 @@ pub fn build_and_measure(
     parsed: &ParsedSide,
     title: String,
     progress: &Progress,
+    previous: Option<&ImageSummary>,
 ) -> MeasuredSide {
     let mut bar = progress.build(title, parsed.expected_steps());
     let outcome = docker.build(request, &mut |event| bar.on_event(event));
@@ -165,7 +166,12 @@ pub fn build_and_measure(
         build.cached_steps,
         build.executed_steps
     ));
-    let image = match docker.read_image(&image_id, &ReadOptions::default()) {
+    // Head shares most layers with base: those are not read twice.
+    let read = match previous {
+        Some(previous) => docker.read_image_after(&image_id, &ReadOptions::default(), previous),
+        None => docker.read_image(&image_id, &ReadOptions::default()),
+    };
+    let image = match read {
         Ok(image) => image,
         Err(error) => {
             let mut report =

@@ -605,10 +605,26 @@ fn measure_image(
     let base_request = request(env.base_root, &job.base_path, "base");
     let head_request = request(env.head_root, &job.head_path, "head");
     let base = base_parsed.as_ref().map(|p| {
-        measure::build_and_measure(env.docker, &base_request, p, title("base"), env.progress)
+        measure::build_and_measure(
+            env.docker,
+            &base_request,
+            p,
+            title("base"),
+            env.progress,
+            None,
+        )
     });
+    // Head's read skips the layers base's read already measured.
+    let previous = base.as_ref().and_then(|side| side.image.as_ref());
     let head = head_parsed.as_ref().map(|p| {
-        measure::build_and_measure(env.docker, &head_request, p, title("head"), env.progress)
+        measure::build_and_measure(
+            env.docker,
+            &head_request,
+            p,
+            title("head"),
+            env.progress,
+            previous,
+        )
     });
 
     let take = |side: &Option<MeasuredSide>, present: bool| match side {
