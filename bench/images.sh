@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The image-analysis benchmark: builds a ~1 GB base image and a head image that
+# The image-analysis benchmark: builds a ~1.1 GB base image and a head image that
 # changes its late layers, then, in the same session, times layercake's analysis
 # of both images against dive 0.13.1 on the head image alone, and prints the
 # figures as Markdown.
@@ -10,29 +10,36 @@
 # run again; only the head builds are redone, on purpose):
 #
 #   1. A Debian bookworm minbase root filesystem from debootstrap, cached as
-#      $LAYERCAKE_BENCH_DIR/bookworm-minbase.tar (apt lists, apt's package caches
-#      and /dev's nodes left out, as Debian's own images do), imported as
-#      layercake-bench/debian:bookworm. No registry is needed.
+#      $LAYERCAKE_BENCH_DIR/bookworm-minbase.tar (apt lists, apt's caches, the
+#      downloaded .debs and /dev's nodes left out, as Debian's own images do),
+#      imported as layercake-bench/debian:bookworm. No registry is needed.
 #   2. layercake-bench/app:base: FROM that, apt-get installs a C, Python and Java
-#      toolchain (~1 GB uncompressed), with the apt lists fetched and removed in
+#      toolchain (~1.1 GB uncompressed), with the apt lists fetched and removed in
 #      separate layers (wasted space on purpose), then a 20 MB file.
 #      layercake-bench/app:head: the same Dockerfile up to WORKDIR, then one extra
 #      package (jq), a 50 MB file instead of the 20 MB one, and a delete
 #      (/usr/share/doc, a whiteout). Built with `DOCKER_BUILDKIT=1 docker build`.
-#      The head is built twice: once with --no-cache (cold), tagged :head-cold and
-#      removed afterwards, then with base's cache warm, tagged :head. Both builds
-#      get a fresh HEAD_NONCE build arg, so head's own steps always run and only
-#      the steps it shares with base can come from the cache: the difference is
-#      what the shared cache saves.
+#      The head is built twice: cold, with --no-cache (tagged :head-cold, removed
+#      afterwards), then with base's cache warm (tagged :head). Both builds get a
+#      fresh HEAD_NONCE build arg, so head's own steps always run and only the
+#      steps it shares with base can come from the cache: the difference is what
+#      the shared cache saves. The cold build declares HEAD_NONCE first, so its
+#      results go under cache keys of their own (see Dockerfile.head-cold below),
+#      and the script checks that head's first layers are base's. Each run leaves
+#      the cold build's results (~1.2 GB) in BuildKit's build cache, which
+#      `docker builder prune` reclaims; the script prunes nothing itself.
 #   3. Timed RUNS times each, interleaved, under `/usr/bin/time -v`, after one
 #      untimed `docker save` of both images to warm the page cache:
 #        - the analyser (crates/layercake_build/examples/analyse_images.rs) on
 #          base and head: `Docker::read_image` (the path `layercake diff` uses),
 #          wasted space, packages, and the diff; default read options (gzip-6
 #          measurement of plain layers);
-#        - the same with `--gzip-level none`, to show what that measurement costs;
-#        - `docker save` of both images to /dev/null: the floor for any reader that
-#          goes through `docker save`;
+#        - the same with `--gzip-level 1` and `--gzip-level none`, to show what
+#          that measurement costs;
+#        - `docker save BASE > /dev/null; docker save HEAD > /dev/null`: the floor
+#          for any reader that goes through one `docker save` per image, as
+#          `Docker::read_image` does; and `docker save BASE HEAD > /dev/null`, one
+#          archive in which the layers the images share are written once;
 #        - `CI=true dive layercake-bench/app:head`. dive talks to the engine over
 #          /var/run/docker.sock itself (no DOCKER_HOST or DOCKER_API_VERSION
 #          needed with Engine 20.10: it negotiates API 1.41); in CI mode it exits
@@ -94,7 +101,8 @@ if [[ ! -f "$rootfs_tar" ]]; then
     rm -rf "$rootfs"
     debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$logs/debootstrap.log" 2>&1 \
         || die "debootstrap failed; see $logs/debootstrap.log"
-    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/dev/*
+    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin \
+        "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/dev/*
     tar --numeric-owner -C "$rootfs" -cf "$rootfs_tar.partial" .
     mv "$rootfs_tar.partial" "$rootfs_tar"
     rm -rf "$rootfs"
@@ -105,28 +113,42 @@ if ! "$docker" image inspect "$debian_image" >/dev/null 2>&1; then
 fi
 
 # --- 2. base and head ----------------------------------------------------------
-# The shared part: everything up to WORKDIR is the same in both Dockerfiles.
-shared="FROM $debian_image
-ENV DEBIAN_FRONTEND=noninteractive
+# The shared part: everything after FROM up to WORKDIR is the same in both.
+shared="ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
 RUN apt-get update
 RUN apt-get install -y --no-install-recommends \\
         build-essential cmake git python3 python3-dev python3-pip python3-venv \\
-        default-jdk-headless
+        default-jdk-headless \\
+    && apt-get clean
 RUN rm -rf /var/lib/apt/lists/*
 WORKDIR /app"
+head_only="RUN apt-get update && apt-get install -y --no-install-recommends jq \\
+    && rm -rf /var/lib/apt/lists/*
+RUN head -c 50M /dev/urandom > /app/model.bin && rm -rf /usr/share/doc
+CMD [\"python3\"]"
 cat >"$bench_dir/context/Dockerfile.base" <<EOF
+FROM $debian_image
 $shared
 RUN head -c 20M /dev/urandom > /app/assets.bin
 CMD ["python3"]
 EOF
 cat >"$bench_dir/context/Dockerfile.head" <<EOF
+FROM $debian_image
 $shared
 # A fresh value per build (bench/images.sh): head's own steps always run.
 ARG HEAD_NONCE
-RUN apt-get update && apt-get install -y --no-install-recommends jq \\
-    && rm -rf /var/lib/apt/lists/*
-RUN head -c 50M /dev/urandom > /app/model.bin && rm -rf /usr/share/doc
-CMD ["python3"]
+$head_only
+EOF
+# The cold build: the same steps, with the fresh HEAD_NONCE first, so that none of
+# its results is stored under a cache key of base's steps. (Built with --no-cache
+# under the keys of Dockerfile.head, its results would be the newest ones for the
+# shared steps, and the warm build would take them instead of base's layers: head
+# would then share no layer with base, unlike a real pull request.)
+cat >"$bench_dir/context/Dockerfile.head-cold" <<EOF
+FROM $debian_image
+ARG HEAD_NONCE
+$shared
+$head_only
 EOF
 
 now() { date +%s.%N; }
@@ -140,23 +162,36 @@ build() {
         -t "$tag" "$@" "$bench_dir/context" >"$logs/build-$name.log" 2>&1 \
         || die "building $tag failed; see $logs/build-$name.log"
     end="$(now)"
-    # Dockerfile steps are the vertices named `[k/n]`; cached ones print `#N CACHED`.
-    local steps cached
-    steps="$(grep -oE '^#[0-9]+ \[[ 0-9]+/[0-9]+\]' "$logs/build-$name.log" | sort -u | wc -l)"
-    cached="$(grep -cE '^#[0-9]+ CACHED$' "$logs/build-$name.log" || true)"
-    echo "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') $steps $cached"
+    # Dockerfile steps are the vertices named `[k/n]` (FROM left out: it is reported
+    # CACHED even with --no-cache); cached ones print `#N CACHED`.
+    local counts
+    counts="$(awk '/^#[0-9]+ \[ *[0-9]+\/[0-9]+\]/ && !/\] FROM / { step[$1] = 1 }
+        /^#[0-9]+ CACHED$/ { cached[$1] = 1 }
+        END { n = 0; c = 0; for (s in step) { n++; if (s in cached) c++ }; print n, c }' \
+        "$logs/build-$name.log")"
+    echo "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') $counts"
 }
 
 log "building $base_image (a cache hit after the first run)..."
 built="$(build base Dockerfile.base "$base_image")"
 read -r base_build_s base_steps base_cached <<<"$built"
+# The previous run's head would be left dangling by the new tag.
+"$docker" image rm "$head_image" "$cold_image" >/dev/null 2>&1 || true
 log "building $cold_image with --no-cache..."
-built="$(build head-cold Dockerfile.head "$cold_image" --no-cache --build-arg "HEAD_NONCE=cold-$(now)")"
+built="$(build head-cold Dockerfile.head-cold "$cold_image" --no-cache --build-arg "HEAD_NONCE=cold-$(now)")"
 read -r cold_build_s cold_steps cold_cached <<<"$built"
 "$docker" image rm "$cold_image" >/dev/null
 log "building $head_image with base's cache warm..."
 built="$(build head-warm Dockerfile.head "$head_image" --build-arg "HEAD_NONCE=warm-$(now)")"
 read -r warm_build_s warm_steps warm_cached <<<"$built"
+layers_of() { "$docker" image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' "$1" | grep .; }
+base_layer_count="$(layers_of "$base_image" | wc -l)"
+head_layer_count="$(layers_of "$head_image" | wc -l)"
+shared_layers="$(paste <(layers_of "$base_image") <(layers_of "$head_image") \
+    | awk '$1 != $2 { exit } { n++ } END { print n + 0 }')"
+if (( shared_layers < base_layer_count - 1 )); then
+    echo "images.sh: warning: head shares only $shared_layers of base's $base_layer_count layers" >&2
+fi
 
 # --- 3. the timed runs -----------------------------------------------------------
 log "building the analyser..."
@@ -195,20 +230,25 @@ log "warming the page cache (docker save of both images, untimed)..."
 "$docker" save "$base_image" >/dev/null
 "$docker" save "$head_image" >/dev/null
 
-save_both() { "$docker" save "$base_image" >/dev/null && "$docker" save "$head_image" >/dev/null; }
-export -f save_both
+save_each() { "$docker" save "$base_image" >/dev/null && "$docker" save "$head_image" >/dev/null; }
+save_one() { "$docker" save "$base_image" "$head_image" >/dev/null; }
+export -f save_each save_one
 export docker base_image head_image
 
 for run in $(seq "$runs"); do
     log "run $run of $runs: analyser (gzip-6)..."
     timed "lc-$run" "$analyser" "$base_image" "$head_image"
+    log "run $run of $runs: analyser (--gzip-level 1)..."
+    timed "lc-gzip1-$run" "$analyser" "$base_image" "$head_image" --gzip-level 1
     log "run $run of $runs: analyser (--gzip-level none)..."
     timed "lc-nogzip-$run" "$analyser" "$base_image" "$head_image" --gzip-level none
-    log "run $run of $runs: docker save of both to /dev/null..."
-    timed "save-$run" bash -c save_both
+    log "run $run of $runs: docker save of each image to /dev/null..."
+    timed "save-$run" bash -c save_each
+    log "run $run of $runs: docker save of both images in one archive to /dev/null..."
+    timed "saveone-$run" bash -c save_one
     log "run $run of $runs: CI=true dive $head_image..."
     CI=true timed "dive-$run" "$DIVE" "$head_image"
-    for name in "lc-$run" "lc-nogzip-$run" "save-$run"; do
+    for name in "lc-$run" "lc-gzip1-$run" "lc-nogzip-$run" "save-$run" "saveone-$run"; do
         [[ "$(cat "$logs/$name.status")" == 0 ]] || die "$name failed; see $logs/$name.err"
     done
     # dive exits 1 when a CI rule fails; anything else, or no verdict, is a failure.
@@ -220,7 +260,7 @@ done
 
 # --- 4. the figures ----------------------------------------------------------------
 declare -A wall rss cpu
-for tool in lc lc-nogzip save dive; do
+for tool in lc lc-gzip1 lc-nogzip save saveone dive; do
     walls=() rsses=() cpus=()
     for run in $(seq "$runs"); do
         walls+=("$(wall_of "$tool-$run")")
@@ -245,6 +285,9 @@ median_run() { # the run of lc whose wall time is the median, for per-image figu
 mid="lc-$(median_run "${wall[lc]}")"
 
 ratio="$(awk -v a="${wall[lc]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
+ratio_gzip1="$(awk -v a="${wall[lc-gzip1]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
+ratio_save="$(awk -v a="${wall[save]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
+ratio_saveone="$(awk -v a="${wall[saveone]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
 ratio_nogzip="$(awk -v a="${wall[lc-nogzip]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
 verdict() { awk -v r="$1" 'BEGIN { print (r < 0.5) ? "met" : "**missed**" }'; }
 rss_verdict() { awk -v k="$1" 'BEGIN { print (k * 1.024 / 1000 < 100) ? "met" : "**missed**" }'; }
@@ -265,8 +308,10 @@ cat <<EOF
 | command | median wall | each run | CPU (user+sys, median) | max RSS (GNU time) |
 |---|---|---|---|---|
 | \`analyse_images $base_image $head_image\` (both images, gzip-6) | ${wall[lc]} s | ${walls_lc} s | ${cpu[lc]} s | $(mb "${rss[lc]}") MB (analyser alone, VmHWM: $(mb "$lc_own_rss") MB) |
+| \`analyse_images … --gzip-level 1\` (both images) | ${wall[lc-gzip1]} s | ${walls_lc_gzip1} s | ${cpu[lc-gzip1]} s | $(mb "${rss[lc-gzip1]}") MB |
 | \`analyse_images … --gzip-level none\` (both images) | ${wall[lc-nogzip]} s | ${walls_lc_nogzip} s | ${cpu[lc-nogzip]} s | $(mb "${rss[lc-nogzip]}") MB |
-| \`docker save\` both images \`> /dev/null\` | ${wall[save]} s | ${walls_save} s | ${cpu[save]} s | $(mb "${rss[save]}") MB |
+| \`docker save BASE > /dev/null; docker save HEAD > /dev/null\` | ${wall[save]} s | ${walls_save} s | ${cpu[save]} s | $(mb "${rss[save]}") MB |
+| \`docker save BASE HEAD > /dev/null\` (one archive) | ${wall[saveone]} s | ${walls_saveone} s | ${cpu[saveone]} s | $(mb "${rss[saveone]}") MB |
 | \`CI=true dive $head_image\` (head only) | ${wall[dive]} s | ${walls_dive} s | ${cpu[dive]} s | $(mb "${rss[dive]}") MB |
 
 Per image, in the median analyser run (\`$mid\`): base $(field "$mid" base seconds) s, head $(field "$mid" head seconds) s, diff $(field "$mid" diff seconds) s ($(field "$mid" diff added) added, $(field "$mid" diff removed) removed, $(field "$mid" diff grown) grown, $(field "$mid" diff shrunk) shrunk; delta $(field "$mid" diff delta_bytes) bytes).
@@ -274,7 +319,10 @@ Per image, in the median analyser run (\`$mid\`): base $(field "$mid" base secon
 | target | figure | |
 |---|---|---|
 | both images in < ½ of dive's time for one | ${wall[lc]} s / ${wall[dive]} s = $ratio | $(verdict "$ratio") |
+| same, gzip level 1 | ${wall[lc-gzip1]} s / ${wall[dive]} s = $ratio_gzip1 | $(verdict "$ratio_gzip1") |
 | same, without the gzip measurement | ${wall[lc-nogzip]} s / ${wall[dive]} s = $ratio_nogzip | $(verdict "$ratio_nogzip") |
+| (floor) one \`docker save\` per image, nothing analysed | ${wall[save]} s / ${wall[dive]} s = $ratio_save | $(verdict "$ratio_save") |
+| (floor) both images in one \`docker save\`, nothing analysed | ${wall[saveone]} s / ${wall[dive]} s = $ratio_saveone | $(verdict "$ratio_saveone") |
 | peak RSS < 100 MB | $(mb "${rss[lc]}") MB (GNU time), $(mb "$lc_own_rss") MB (analyser alone) | $(rss_verdict "${rss[lc]}") |
 
 | build of the head image | wall | Dockerfile steps cached |
@@ -283,4 +331,6 @@ Per image, in the median analyser run (\`$mid\`): base $(field "$mid" base secon
 | base's cache warm | $warm_build_s s | $warm_cached of $warm_steps |
 | saved by the shared cache | $saved | |
 | (base build in this session) | $base_build_s s | $base_cached of $base_steps |
+
+Head shares its first $shared_layers layers with base (base has $base_layer_count, head $head_layer_count).
 EOF
