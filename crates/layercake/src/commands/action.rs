@@ -5,7 +5,7 @@
 //! may write (a fork's pull request gets a read-only token: then it says so
 //! once and still succeeds).
 
-use super::diff::{DiffArgs, DiffFormat, build_report};
+use super::diff::{BuildFlags, DiffArgs, DiffFormat, build_report};
 use super::publisher::{self, PublishOptions, PullRequestTarget};
 use crate::cli::FailOn as CliFailOn;
 use anyhow::{Context, bail};
@@ -45,18 +45,9 @@ pub struct ActionArgs {
     /// Exit 1 when a new finding is at or above this severity.
     #[arg(long, env = "LAYERCAKE_FAIL_ON", value_enum)]
     pub fail_on: Option<CliFailOn>,
-    /// Lint only: build nothing.
-    #[arg(long, env = "LAYERCAKE_NO_BUILD", default_value_t = false, action = clap::ArgAction::Set)]
-    pub no_build: bool,
-    /// The docker CLI.
-    #[arg(long, env = "LAYERCAKE_DOCKER")]
-    pub docker: Option<PathBuf>,
-    /// A buildx builder.
-    #[arg(long, env = "BUILDX_BUILDER")]
-    pub builder: Option<String>,
-    /// A build's time limit in seconds.
-    #[arg(long, env = "LAYERCAKE_TIMEOUT", default_value_t = 1800)]
-    pub timeout: u64,
+    /// How images are built.
+    #[command(flatten)]
+    pub build: BuildFlags,
     /// Dockerfiles built at once.
     #[arg(long, env = "LAYERCAKE_JOBS", default_value_t = 2)]
     pub jobs: usize,
@@ -136,10 +127,7 @@ pub fn run(args: &ActionArgs) -> anyhow::Result<u8> {
         report: None,
         repo: workspace.clone(),
         fail_on: args.fail_on,
-        no_build: args.no_build,
-        docker: args.docker.clone(),
-        builder: args.builder.clone(),
-        timeout: args.timeout,
+        build: args.build.clone(),
         jobs: args.jobs,
         probe: false,
         no_probe: false,

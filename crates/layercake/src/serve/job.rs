@@ -151,12 +151,8 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
         job.base_sha.clone(),
         job.pr_number,
     );
-    let settings = (
-        shared.settings.no_build || lint_only_reason.is_some(),
-        shared.settings.docker.clone(),
-        shared.settings.builder.clone(),
-        shared.settings.timeout,
-    );
+    let mut build = shared.settings.build.clone();
+    build.no_build |= lint_only_reason.is_some();
     let secret = token.token.clone();
     let review = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let workspace = tempfile::Builder::new()
@@ -177,10 +173,7 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
             report: None,
             repo: workspace.path().to_path_buf(),
             fail_on: None,
-            no_build: settings.0,
-            docker: settings.1,
-            builder: settings.2,
-            timeout: settings.3,
+            build,
             jobs: 1,
             probe: false,
             no_probe: false,

@@ -58,18 +58,10 @@ pub struct ServeArgs {
     /// `label:NAME` (a maintainer's label on the pull request).
     #[arg(long, env = "LAYERCAKE_FORK_BUILDS", default_value = "never")]
     pub fork_builds: String,
-    /// Lint only, for every pull request.
-    #[arg(long, env = "LAYERCAKE_NO_BUILD")]
-    pub no_build: bool,
-    /// The docker CLI to build with.
-    #[arg(long, env = "LAYERCAKE_DOCKER")]
-    pub docker: Option<PathBuf>,
-    /// A buildx builder (remote and Kubernetes BuildKit: several servers share one build cluster).
-    #[arg(long, env = "BUILDX_BUILDER")]
-    pub builder: Option<String>,
-    /// A build's time limit in seconds.
-    #[arg(long, env = "LAYERCAKE_TIMEOUT", default_value_t = 1800)]
-    pub timeout: u64,
+    /// How images are built (`--builder`: several servers can share one
+    /// remote or Kubernetes BuildKit).
+    #[command(flatten)]
+    pub build: crate::commands::diff::BuildFlags,
     /// Seconds a running job's lease lasts without a heartbeat (a crashed
     /// server's jobs run again once it expires).
     #[arg(long, env = "LAYERCAKE_LEASE_SECONDS", default_value_t = 120)]
@@ -132,10 +124,7 @@ pub struct Shared {
 /// How jobs run.
 pub struct JobSettings {
     pub fork_policy: ForkPolicy,
-    pub no_build: bool,
-    pub docker: Option<PathBuf>,
-    pub builder: Option<String>,
-    pub timeout: u64,
+    pub build: crate::commands::diff::BuildFlags,
     pub lease: Duration,
     pub max_attempts: u32,
     pub clone_url_template: String,
@@ -199,10 +188,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         secrets,
         settings: JobSettings {
             fork_policy: ForkPolicy::parse(&args.fork_builds)?,
-            no_build: args.no_build,
-            docker: args.docker.clone(),
-            builder: args.builder.clone(),
-            timeout: args.timeout,
+            build: args.build.clone(),
             lease,
             max_attempts: args.max_attempts,
             clone_url_template: args.clone_url.clone(),

@@ -54,18 +54,9 @@ pub struct DiffArgs {
     /// Exit 1 when a new finding is at or above this severity.
     #[arg(long, value_enum)]
     pub fail_on: Option<CliFailOn>,
-    /// Lint only: build nothing, measure nothing.
-    #[arg(long)]
-    pub no_build: bool,
-    /// The docker CLI to build with (default: the first on PATH that can use BuildKit).
-    #[arg(long, value_name = "PATH", env = "LAYERCAKE_DOCKER")]
-    pub docker: Option<PathBuf>,
-    /// The buildx builder (remote and Kubernetes builders work); needs buildx.
-    #[arg(long, value_name = "NAME", env = "BUILDX_BUILDER")]
-    pub builder: Option<String>,
-    /// Give up on a build after this many seconds (it is then reported as failed).
-    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
-    pub timeout: u64,
+    /// How images are built.
+    #[command(flatten)]
+    pub build: BuildFlags,
     /// How many Dockerfiles to build at once.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub jobs: usize,
@@ -81,6 +72,29 @@ pub struct DiffArgs {
     /// No progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// How images are built: the same flags (and environment variables) for
+/// `diff`, `action` and `serve`.
+#[derive(Clone, Debug, Args)]
+pub struct BuildFlags {
+    /// Lint only: build nothing, measure nothing.
+    #[arg(long, env = "LAYERCAKE_NO_BUILD")]
+    pub no_build: bool,
+    /// The docker CLI to build with (default: the first on PATH that can use BuildKit).
+    #[arg(long, value_name = "PATH", env = "LAYERCAKE_DOCKER")]
+    pub docker: Option<PathBuf>,
+    /// A buildx builder (remote and Kubernetes BuildKit builders work); needs buildx.
+    #[arg(long, value_name = "NAME", env = "BUILDX_BUILDER")]
+    pub builder: Option<String>,
+    /// Give up on a build after this many seconds (it is then reported as failed).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "LAYERCAKE_TIMEOUT",
+        default_value_t = 1800
+    )]
+    pub timeout: u64,
 }
 
 /// Output formats of `diff`.
@@ -218,15 +232,15 @@ pub fn build_report(args: &DiffArgs) -> anyhow::Result<DiffOutcome> {
 
     // Decide whether to build.
     let mut not_measured = None;
-    let docker = if args.no_build {
+    let docker = if args.build.no_build {
         not_measured = Some("--no-build was given".to_string());
         None
     } else if jobs.is_empty() {
         None
     } else {
         match Docker::detect(&DockerSelection {
-            binary: args.docker.clone(),
-            builder: args.builder.clone(),
+            binary: args.build.docker.clone(),
+            builder: args.build.builder.clone(),
         }) {
             Ok(docker) => Some(docker),
             Err(unavailable) => {
@@ -245,7 +259,7 @@ pub fn build_report(args: &DiffArgs) -> anyhow::Result<DiffOutcome> {
             docker,
             base_root: base_tree.path(),
             head_root: head_tree.path(),
-            timeout: Duration::from_secs(args.timeout.max(1)),
+            timeout: Duration::from_secs(args.build.timeout.max(1)),
             probe: if args.no_probe {
                 ProbeMode::Never
             } else if args.probe {
