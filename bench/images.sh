@@ -242,13 +242,17 @@ for run in $(seq "$runs"); do
     timed "lc-gzip1-$run" "$analyser" "$base_image" "$head_image" --gzip-level 1
     log "run $run of $runs: analyser (--gzip-level none)..."
     timed "lc-nogzip-$run" "$analyser" "$base_image" "$head_image" --gzip-level none
+    log "run $run of $runs: analyser with its image cache, filled by a first run (untimed)..."
+    rm -rf "$logs/cache-$run"
+    "$analyser" "$base_image" "$head_image" --cache "$logs/cache-$run" >/dev/null
+    timed "lc-warm-$run" "$analyser" "$base_image" "$head_image" --cache "$logs/cache-$run"
     log "run $run of $runs: docker save of each image to /dev/null..."
     timed "save-$run" bash -c save_each
     log "run $run of $runs: docker save of both images in one archive to /dev/null..."
     timed "saveone-$run" bash -c save_one
     log "run $run of $runs: CI=true dive $head_image..."
     CI=true timed "dive-$run" "$DIVE" "$head_image"
-    for name in "lc-$run" "lc-gzip1-$run" "lc-nogzip-$run" "save-$run" "saveone-$run"; do
+    for name in "lc-$run" "lc-gzip1-$run" "lc-nogzip-$run" "lc-warm-$run" "save-$run" "saveone-$run"; do
         [[ "$(cat "$logs/$name.status")" == 0 ]] || die "$name failed; see $logs/$name.err"
     done
     # dive exits 1 when a CI rule fails; anything else, or no verdict, is a failure.
@@ -260,7 +264,7 @@ done
 
 # --- 4. the figures ----------------------------------------------------------------
 declare -A wall rss cpu
-for tool in lc lc-gzip1 lc-nogzip save saveone dive; do
+for tool in lc lc-gzip1 lc-nogzip lc-warm save saveone dive; do
     walls=() rsses=() cpus=()
     for run in $(seq "$runs"); do
         walls+=("$(wall_of "$tool-$run")")
@@ -289,6 +293,7 @@ ratio_gzip1="$(awk -v a="${wall[lc-gzip1]}" -v b="${wall[dive]}" 'BEGIN { printf
 ratio_save="$(awk -v a="${wall[save]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
 ratio_saveone="$(awk -v a="${wall[saveone]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
 ratio_nogzip="$(awk -v a="${wall[lc-nogzip]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
+ratio_warm="$(awk -v a="${wall[lc-warm]}" -v b="${wall[dive]}" 'BEGIN { printf "%.3f", a / b }')"
 verdict() { awk -v r="$1" 'BEGIN { print (r < 0.5) ? "met" : "**missed**" }'; }
 rss_verdict() { awk -v k="$1" 'BEGIN { print (k * 1.024 / 1000 < 100) ? "met" : "**missed**" }'; }
 saved="$(awk -v c="$cold_build_s" -v w="$warm_build_s" 'BEGIN { printf "%.1f s (%.0f %%)", c - w, 100 * (c - w) / c }')"
@@ -310,6 +315,7 @@ cat <<EOF
 | \`analyse_images $base_image $head_image\` (both images, gzip-6) | ${wall[lc]} s | ${walls_lc} s | ${cpu[lc]} s | $(mb "${rss[lc]}") MB (analyser alone, VmHWM: $(mb "$lc_own_rss") MB) |
 | \`analyse_images … --gzip-level 1\` (both images) | ${wall[lc-gzip1]} s | ${walls_lc_gzip1} s | ${cpu[lc-gzip1]} s | $(mb "${rss[lc-gzip1]}") MB |
 | \`analyse_images … --gzip-level none\` (both images) | ${wall[lc-nogzip]} s | ${walls_lc_nogzip} s | ${cpu[lc-nogzip]} s | $(mb "${rss[lc-nogzip]}") MB |
+| \`analyse_images … --cache DIR\` (both images analysed before: the cache answers) | ${wall[lc-warm]} s | ${walls_lc_warm} s | ${cpu[lc-warm]} s | $(mb "${rss[lc-warm]}") MB |
 | \`docker save BASE > /dev/null; docker save HEAD > /dev/null\` | ${wall[save]} s | ${walls_save} s | ${cpu[save]} s | $(mb "${rss[save]}") MB |
 | \`docker save BASE HEAD > /dev/null\` (one archive) | ${wall[saveone]} s | ${walls_saveone} s | ${cpu[saveone]} s | $(mb "${rss[saveone]}") MB |
 | \`CI=true dive $head_image\` (head only) | ${wall[dive]} s | ${walls_dive} s | ${cpu[dive]} s | $(mb "${rss[dive]}") MB |
@@ -321,6 +327,7 @@ Per image, in the median analyser run (\`$mid\`): base $(field "$mid" base secon
 | both images in < ½ of dive's time for one | ${wall[lc]} s / ${wall[dive]} s = $ratio | $(verdict "$ratio") |
 | same, gzip level 1 | ${wall[lc-gzip1]} s / ${wall[dive]} s = $ratio_gzip1 | $(verdict "$ratio_gzip1") |
 | same, without the gzip measurement | ${wall[lc-nogzip]} s / ${wall[dive]} s = $ratio_nogzip | $(verdict "$ratio_nogzip") |
+| same, both images analysed before (image cache warm) | ${wall[lc-warm]} s / ${wall[dive]} s = $ratio_warm | $(verdict "$ratio_warm") |
 | (floor) one \`docker save\` per image, nothing analysed | ${wall[save]} s / ${wall[dive]} s = $ratio_save | $(verdict "$ratio_save") |
 | (floor) both images in one \`docker save\`, nothing analysed | ${wall[saveone]} s / ${wall[dive]} s = $ratio_saveone | $(verdict "$ratio_saveone") |
 | peak RSS < 100 MB | $(mb "${rss[lc]}") MB (GNU time), $(mb "$lc_own_rss") MB (analyser alone) | $(rss_verdict "${rss[lc]}") |

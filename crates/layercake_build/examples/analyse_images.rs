@@ -10,7 +10,9 @@
 //! and at the end the file diff of the two. `--gzip-level` sets
 //! [`ReadOptions::gzip_level`] (default: [`ReadOptions::default`], level 6, what
 //! `layercake diff` uses; `none` skips measuring the compressed size of plain
-//! layers, to see what that costs).
+//! layers, to see what that costs). `--cache DIR` keeps each image's analysis by
+//! image ID, as `layercake diff` does by default: run twice, the second run reads
+//! nothing.
 //!
 //! Output is one `key=value` line per image, one for the diff and one for the whole
 //! run, so that it reads as a summary and `bench/images.sh` can pick the figures
@@ -21,22 +23,21 @@
 use std::error::Error;
 use std::time::Instant;
 
-use layercake_build::{Docker, DockerSelection};
+use layercake_build::{Docker, DockerSelection, ImageCache};
 use layercake_image::{FileKind, ImageSummary, ReadOptions, diff_images, wasted_space};
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let (images, options) = parse_args()?;
+    let (images, options, cache) = parse_args()?;
     let started = Instant::now();
     let docker = Docker::detect(&DockerSelection::from_env())?;
 
     let mut summaries: Vec<ImageSummary> = Vec::with_capacity(images.len());
     for (side, image) in ["base", "head"].into_iter().zip(&images) {
         let begun = Instant::now();
-        // Head reuses what base read of their shared layers, as `layercake diff` does.
-        let summary = match summaries.first() {
-            Some(base) => docker.read_image_after(image, &options, base)?,
-            None => docker.read_image(image, &options)?,
-        };
+        // Head reuses what base read of their shared layers, and an image read
+        // before comes from the cache (`--cache`), as in `layercake diff`.
+        let id = docker_image_id(&docker, image)?;
+        let summary = docker.read_image_cached(&id, &options, summaries.first(), cache.as_ref())?;
         let read_seconds = begun.elapsed().as_secs_f64();
         let wasted = wasted_space(&summary);
         let packages = summary.installed_packages();
@@ -94,13 +95,20 @@ fn main() -> Result<(), Box<dyn Error>> {
 }
 
 /// `BASE HEAD [--gzip-level N|none]`.
-fn parse_args() -> Result<(Vec<String>, ReadOptions), Box<dyn Error>> {
-    const USAGE: &str = "usage: analyse_images BASE_IMAGE HEAD_IMAGE [--gzip-level 0-9|none]";
+/// The images, how to read them, and the cache to use.
+type Args = (Vec<String>, ReadOptions, Option<ImageCache>);
+
+fn parse_args() -> Result<Args, Box<dyn Error>> {
+    const USAGE: &str =
+        "usage: analyse_images BASE_IMAGE HEAD_IMAGE [--gzip-level 0-9|none] [--cache DIR]";
     let mut images = Vec::new();
     let mut options = ReadOptions::default();
+    let mut cache = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--gzip-level" {
+        if arg == "--cache" {
+            cache = Some(ImageCache::new(args.next().ok_or(USAGE)?));
+        } else if arg == "--gzip-level" {
             let value = args.next().ok_or(USAGE)?;
             options.gzip_level = match value.as_str() {
                 "none" => None,
@@ -115,7 +123,22 @@ fn parse_args() -> Result<(Vec<String>, ReadOptions), Box<dyn Error>> {
     if images.len() != 2 {
         return Err(USAGE.into());
     }
-    Ok((images, options))
+    Ok((images, options, cache))
+}
+
+/// The image's ID (`docker image inspect --format {{.Id}}`), the cache's key.
+fn docker_image_id(docker: &Docker, image: &str) -> Result<String, Box<dyn Error>> {
+    let out = std::process::Command::new(docker.binary())
+        .args(["image", "inspect", "--format", "{{.Id}}", image])
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "docker image inspect {image}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// This process's peak resident set size in KiB (`VmHWM`), on Linux.

@@ -236,6 +236,31 @@ impl Docker {
         }
     }
 
+    /// An image's analysis: from `cache` when an earlier read kept it (no
+    /// `docker save` then), else read — after `previous`, when given, so the
+    /// layers it shares are not read again — and kept in `cache`. `image_id`
+    /// must be the image's ID (`sha256:…`, what a build reports), the key.
+    pub fn read_image_cached(
+        &self,
+        image_id: &str,
+        options: &ReadOptions,
+        previous: Option<&ImageSummary>,
+        cache: Option<&crate::ImageCache>,
+    ) -> Result<ImageSummary, DockerError> {
+        if let Some(summary) = cache.and_then(|c| c.get(image_id, options)) {
+            return Ok(summary);
+        }
+        let summary = match previous {
+            Some(previous) => self.read_image_after(image_id, options, previous)?,
+            None => self.read_image(image_id, options)?,
+        };
+        if let Some(cache) = cache {
+            // A cache that cannot be written only costs the next run time.
+            let _ = cache.put(image_id, options, &summary);
+        }
+        Ok(summary)
+    }
+
     /// Streams `docker save IMAGE` straight into [`layercake_image::read_image_with`]:
     /// no temporary file, nothing unpacked.
     pub fn read_image(

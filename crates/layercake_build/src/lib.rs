@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod build;
+mod cache;
 mod docker;
 mod process;
 mod progress;
@@ -25,6 +26,7 @@ mod request;
 mod seconds;
 
 pub use build::{BuildEvent, BuildOutcome, BuildStatus, LOG_TAIL_LINES};
+pub use cache::{ImageCache, MAX_ENTRIES as IMAGE_CACHE_ENTRIES};
 pub use docker::{BuildMode, Docker, DockerError, DockerSelection, DockerUnavailable};
 pub use progress::{BuildStep, parse_plain_progress};
 pub use request::{BuildRequest, BuildSecret, SecretSource, build_command};

@@ -248,6 +248,46 @@ fn head_read_after_base_skips_their_shared_layers_and_reads_the_same() {
 }
 
 #[test]
+fn a_kept_analysis_answers_without_reading_the_image_again() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let context = Context::new(&format!("FROM {base_image}\nRUN echo {} > /a\n", token()));
+    let tag = ImageGuard::unique(&docker, "layercake-test/cached");
+    let (outcome, _, _) = build(&docker, &context.request(tag.tag()));
+    let BuildStatus::Built { image_id } = outcome.status else {
+        panic!("{outcome:?}");
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = layercake_build::ImageCache::new(dir.path());
+    let options = ReadOptions::default();
+    let first = docker
+        .read_image_cached(&image_id, &options, None, Some(&cache))
+        .expect("read and kept");
+    // The image is gone: only the cache can answer now.
+    docker.remove_image(tag.tag()).expect("rmi");
+    assert!(
+        docker.read_image(&image_id, &options).is_err(),
+        "the image is gone"
+    );
+    let again = docker
+        .read_image_cached(&image_id, &options, None, Some(&cache))
+        .expect("from the cache");
+    assert_eq!(again, first);
+    // Another gzip level is another analysis: not in the cache.
+    let other = ReadOptions {
+        gzip_level: Some(1),
+        ..ReadOptions::default()
+    };
+    assert!(
+        docker
+            .read_image_cached(&image_id, &other, None, Some(&cache))
+            .is_err()
+    );
+}
+
+#[test]
 fn a_failing_run_is_a_failed_outcome_with_the_error_and_last_lines() {
     let Some(docker) = docker_or_skip() else {
         return;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The parts of the image configuration that describe how the image runs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageConfig {
     /// `config.User`; `None` when unset or empty (the image runs as root).
     pub user: Option<String>,

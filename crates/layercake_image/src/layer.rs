@@ -5,7 +5,7 @@ use std::io::{self, Read, Write};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::packages::{PackageDatabase, PackageManager, parse_database};
 
@@ -13,7 +13,7 @@ use crate::packages::{PackageDatabase, PackageManager, parse_database};
 pub const PACKAGE_DATABASE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// What a layer entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileKind {
     /// A regular file; the only kind whose size counts.
@@ -29,7 +29,7 @@ pub enum FileKind {
 }
 
 /// One entry of a layer tar (whiteouts excluded).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEntry {
     /// Absolute path in the image, like `/usr/lib/libc.so.6`.
     pub path: String,
@@ -42,7 +42,7 @@ pub struct FileEntry {
 }
 
 /// One filesystem layer of an image: what it writes and what it deletes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerSummary {
     /// Position in the image, from 0 (the base-most layer).
     pub index: usize,
@@ -72,7 +72,6 @@ pub struct LayerSummary {
     /// The member's size and a hash of its first 4 KiB: how a later read
     /// recognises this layer before its config (and `diff_id`) has been read
     /// (see [`crate::ReadOptions::known_layers`]).
-    #[serde(skip)]
     pub content_key: (u64, u64),
 }
 

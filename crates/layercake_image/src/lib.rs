@@ -28,7 +28,7 @@ mod wasted;
 
 use std::io::Read;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use archive::JSON_LIMIT;
 pub use config::ImageConfig;
@@ -42,7 +42,7 @@ pub use packages::{
 pub use wasted::{WastedPath, WastedSpace, wasted_space};
 
 /// How the archive was laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ArchiveFormat {
     /// `manifest.json` at the top (`docker save`; Docker 25+ writes it beside an OCI layout).
@@ -52,7 +52,7 @@ pub enum ArchiveFormat {
 }
 
 /// Everything measured about one image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageSummary {
     /// The archive's layout.
     pub format: ArchiveFormat,

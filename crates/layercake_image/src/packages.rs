@@ -1,9 +1,9 @@
 //! Package databases: dpkg's `status` and apk's `installed`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which package manager wrote a database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PackageManager {
     /// Debian's dpkg: `/var/lib/dpkg/status` (and distroless's `/var/lib/dpkg/status.d/*`).
@@ -29,7 +29,7 @@ impl PackageManager {
 }
 
 /// One installed package.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
     /// The package name (`gcc-12`, `musl`).
     pub name: String,
@@ -42,7 +42,7 @@ pub struct Package {
 }
 
 /// A package database file found in a layer, parsed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageDatabase {
     /// Its absolute path in the image.
     pub path: String,

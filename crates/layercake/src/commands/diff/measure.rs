@@ -1,7 +1,7 @@
 //! Building one side of an image and measuring it.
 
 use super::progress::Progress;
-use layercake_build::{BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker};
+use layercake_build::{BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker, ImageCache};
 use layercake_image::{ImageSummary, ReadOptions};
 use layercake_measure::{LayerOrigin, StepMap, attribute_layers};
 use layercake_model::{DockerfileModel, ModelOptions};
@@ -120,6 +120,7 @@ pub fn build_and_measure(
     title: String,
     progress: &Progress,
     previous: Option<&ImageSummary>,
+    cache: Option<&ImageCache>,
 ) -> MeasuredSide {
     let mut bar = progress.build(title, parsed.expected_steps());
     let outcome = docker.build(request, &mut |event| bar.on_event(event));
@@ -166,11 +167,9 @@ pub fn build_and_measure(
         build.cached_steps,
         build.executed_steps
     ));
-    // Head shares most layers with base: those are not read twice.
-    let read = match previous {
-        Some(previous) => docker.read_image_after(&image_id, &ReadOptions::default(), previous),
-        None => docker.read_image(&image_id, &ReadOptions::default()),
-    };
+    // Head shares most layers with base: those are not read twice; an image
+    // read before (the same ID) is not read at all.
+    let read = docker.read_image_cached(&image_id, &ReadOptions::default(), previous, cache);
     let image = match read {
         Ok(image) => image,
         Err(error) => {

@@ -95,6 +95,26 @@ pub struct BuildFlags {
         default_value_t = 1800
     )]
     pub timeout: u64,
+    /// Where image analyses are kept by image ID, so an image built again
+    /// unchanged is not read again (default: `~/.cache/layercake/images`).
+    #[arg(long, value_name = "DIR", env = "LAYERCAKE_IMAGE_CACHE")]
+    pub image_cache: Option<PathBuf>,
+    /// Keep no image analyses.
+    #[arg(long, env = "LAYERCAKE_NO_IMAGE_CACHE", conflicts_with = "image_cache")]
+    pub no_image_cache: bool,
+}
+
+impl BuildFlags {
+    /// The image cache these flags ask for.
+    pub fn cache(&self) -> Option<layercake_build::ImageCache> {
+        if self.no_image_cache {
+            return None;
+        }
+        self.image_cache
+            .clone()
+            .or_else(layercake_build::ImageCache::default_dir)
+            .map(layercake_build::ImageCache::new)
+    }
 }
 
 /// Output formats of `diff`.
@@ -146,6 +166,7 @@ struct Job {
 /// What the builds need that is the same for every image.
 struct BuildEnv<'a> {
     docker: &'a Docker,
+    cache: Option<layercake_build::ImageCache>,
     base_root: &'a Path,
     head_root: &'a Path,
     timeout: Duration,
@@ -257,6 +278,7 @@ pub fn build_report(args: &DiffArgs) -> anyhow::Result<DiffOutcome> {
     let env = match (&docker, &base_tree) {
         (Some(docker), Some(base_tree)) => Some(BuildEnv {
             docker,
+            cache: args.build.cache(),
             base_root: base_tree.path(),
             head_root: head_tree.path(),
             timeout: Duration::from_secs(args.build.timeout.max(1)),
@@ -626,6 +648,7 @@ fn measure_image(
             title("base"),
             env.progress,
             None,
+            env.cache.as_ref(),
         )
     });
     // Head's read skips the layers base's read already measured.
@@ -638,6 +661,7 @@ fn measure_image(
             title("head"),
             env.progress,
             previous,
+            env.cache.as_ref(),
         )
     });
 
