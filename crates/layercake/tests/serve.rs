@@ -218,6 +218,16 @@ impl World {
         }
     }
 
+    /// Waits until a check run of the repository is completed: a job ran to its end.
+    fn wait_for_completed_check_run(&self, what: &str) {
+        self.wait_for(what, |w| {
+            w.fake
+                .check_runs(REPO)
+                .iter()
+                .any(|c| c.status == "completed")
+        });
+    }
+
     fn metrics(&self) -> String {
         ureq::get(&format!("{}/metrics", self.url()))
             .call()
@@ -243,12 +253,7 @@ fn a_signed_delivery_ends_in_one_comment_one_review_and_a_check_run() {
     let (status, body) = world.deliver("pull_request", "d-1", &world.payload.clone(), Some(SECRET));
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["result"], "enqueued");
-    world.wait_for("the check run to complete", |w| {
-        w.fake
-            .check_runs(REPO)
-            .iter()
-            .any(|c| c.status == "completed")
-    });
+    world.wait_for_completed_check_run("the check run to complete");
     assert_eq!(world.comments(), 1);
     let runs = world.fake.check_runs(REPO);
     assert_eq!(runs.len(), 1);
@@ -377,12 +382,7 @@ fn a_redelivery_is_one_job_and_bad_input_is_never_a_500() {
             .0,
         400
     );
-    world.wait_for("the job", |w| {
-        w.fake
-            .check_runs(REPO)
-            .iter()
-            .any(|c| c.status == "completed")
-    });
+    world.wait_for_completed_check_run("the job");
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(world.fake.check_runs(REPO).len(), 1, "one job");
     assert_eq!(world.comments(), 1);
@@ -430,12 +430,7 @@ fn kill_9_mid_job_then_restart_ends_with_one_comment() {
     );
     world.start(&[]);
     // The lease (2 s) runs out, the job runs again and finds its comment.
-    world.wait_for("the re-run to complete", |w| {
-        w.fake
-            .check_runs(REPO)
-            .iter()
-            .any(|c| c.status == "completed")
-    });
+    world.wait_for_completed_check_run("the re-run to complete");
     assert_eq!(world.comments(), 1, "still one summary comment");
     let inline: usize = world
         .fake
@@ -501,12 +496,7 @@ fn the_reconciler_reviews_a_pull_request_whose_delivery_never_came() {
             .0,
         202
     );
-    world.wait_for("the reconciled review", |w| {
-        w.fake
-            .check_runs(REPO)
-            .iter()
-            .any(|c| c.status == "completed")
-    });
+    world.wait_for_completed_check_run("the reconciled review");
     assert_eq!(world.comments(), 1);
 }
 
@@ -567,12 +557,7 @@ fn sigterm_finishes_or_requeues_the_job_in_flight() {
     // Re-queued, not lost: the next server runs it at once (no lease to wait out).
     std::thread::sleep(Duration::from_secs(4));
     world.start(&[]);
-    world.wait_for("the re-queued job", |w| {
-        w.fake
-            .check_runs(REPO)
-            .iter()
-            .any(|c| c.status == "completed")
-    });
+    world.wait_for_completed_check_run("the re-queued job");
     assert_eq!(world.comments(), 1);
 }
 
