@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// The version of what an analysis holds: raised whenever `layercake_image`
 /// changes what it measures, so analyses kept by an older build are not used.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// The most analyses kept; the least recently written go first.
 pub const MAX_ENTRIES: usize = 256;

@@ -161,17 +161,58 @@ impl Write for CountingSink {
     }
 }
 
-/// Feeds every byte read into a gzip encoder whose output is only counted.
-struct GzipMeter<R> {
-    inner: R,
-    encoder: Option<GzEncoder<CountingSink>>,
+/// How many bytes the gzip meter hands its encoder at a time.
+const GZIP_BLOCK_BYTES: usize = 64 * 1024;
+
+/// A gzip encoder whose output is only counted, fed in fixed blocks: zlib-rs
+/// (like zlib-ng) compresses a stream differently depending on how its input
+/// is split, and reads from a pipe split it differently every time, so the
+/// same layer would measure a few bytes apart from one read to the next.
+struct GzipMeter {
+    encoder: GzEncoder<CountingSink>,
+    pending: Vec<u8>,
 }
 
-impl<R: Read> Read for GzipMeter<R> {
+impl GzipMeter {
+    fn new(level: u32) -> Self {
+        Self {
+            encoder: GzEncoder::new(CountingSink::default(), Compression::new(level.min(9))),
+            pending: Vec::with_capacity(GZIP_BLOCK_BYTES),
+        }
+    }
+
+    fn feed(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            let room = GZIP_BLOCK_BYTES - self.pending.len();
+            let (now, later) = bytes.split_at(room.min(bytes.len()));
+            self.pending.extend_from_slice(now);
+            bytes = later;
+            if self.pending.len() == GZIP_BLOCK_BYTES {
+                self.encoder.write_all(&self.pending)?;
+                self.pending.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// The compressed size of everything fed, gzip header and trailer included.
+    fn finish(mut self) -> io::Result<u64> {
+        self.encoder.write_all(&self.pending)?;
+        Ok(self.encoder.finish()?.0)
+    }
+}
+
+/// Feeds every byte read into a [`GzipMeter`], when there is one.
+struct MeteredReader<R> {
+    inner: R,
+    meter: Option<GzipMeter>,
+}
+
+impl<R: Read> Read for MeteredReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if let (Some(encoder), Some(read)) = (self.encoder.as_mut(), buf.get(..n)) {
-            encoder.write_all(read)?;
+        if let (Some(meter), Some(read)) = (self.meter.as_mut(), buf.get(..n)) {
+            meter.feed(read)?;
         }
         Ok(n)
     }
@@ -182,20 +223,19 @@ pub(crate) fn scan_plain_layer(
     reader: impl Read,
     gzip_level: Option<u32>,
 ) -> io::Result<ScannedLayer> {
-    let mut meter = GzipMeter {
+    let mut meter = MeteredReader {
         inner: CountingReader {
             inner: reader,
             count: 0,
         },
-        encoder: gzip_level
-            .map(|level| GzEncoder::new(CountingSink::default(), Compression::new(level.min(9)))),
+        meter: gzip_level.map(GzipMeter::new),
     };
     let mut layer = scan_entries(&mut meter)?;
     // The tar reader stops at the end-of-archive blocks; the rest is still part of the blob.
     io::copy(&mut meter, &mut io::sink())?;
     layer.tar_bytes = meter.inner.count;
-    layer.compressed_bytes = match meter.encoder.take() {
-        Some(encoder) => encoder.finish()?.0,
+    layer.compressed_bytes = match meter.meter.take() {
+        Some(gzip) => gzip.finish()?,
         None => 0,
     };
     Ok(layer)
@@ -312,5 +352,74 @@ fn join(dir: &str, name: &str) -> String {
         format!("/{name}")
     } else {
         format!("{dir}/{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out its bytes in reads of the given sizes, in turn, like a pipe.
+    struct Chunked<'a> {
+        bytes: &'a [u8],
+        sizes: Vec<usize>,
+        turn: usize,
+    }
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let size = self.sizes[self.turn % self.sizes.len()];
+            self.turn += 1;
+            let n = size.min(buf.len()).min(self.bytes.len());
+            let (now, later) = self.bytes.split_at(n);
+            buf[..n].copy_from_slice(now);
+            self.bytes = later;
+            Ok(n)
+        }
+    }
+
+    fn layer_tar() -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        // Compressible but not trivially: a pseudo-random walk over a small alphabet.
+        let mut state: u32 = 7;
+        let content: Vec<u8> = (0..600_000)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                b"abcdefgh"[(state >> 16) as usize % 8]
+            })
+            .collect();
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, "app/data.bin", content.as_slice())
+            .expect("append");
+        builder.into_inner().expect("tar")
+    }
+
+    #[test]
+    fn the_compressed_size_does_not_depend_on_how_reads_split_the_stream() {
+        let tar = layer_tar();
+        let measure = |sizes: Vec<usize>| {
+            let reader = Chunked {
+                bytes: &tar,
+                sizes,
+                turn: 0,
+            };
+            scan_plain_layer(reader, Some(6))
+                .expect("scan")
+                .compressed_bytes
+        };
+        let whole = measure(vec![usize::MAX]);
+        assert!(whole > 0 && whole < tar.len() as u64, "{whole}");
+        for sizes in [
+            vec![1],
+            vec![4096],
+            vec![65_536],
+            vec![3, 70_001, 512, 9_999],
+        ] {
+            assert_eq!(measure(sizes.clone()), whole, "reads of {sizes:?}");
+        }
     }
 }
