@@ -1,11 +1,12 @@
 //! Analyses a base and a head image the way `layercake diff` does, and says how
 //! long each took: the measured program of `bench/images.sh`.
 //!
-//!     cargo run --release -p layercake_build --example analyse_images -- BASE HEAD [--gzip-level N|none]
+//!     cargo run --release -p layercake_build --example analyse_images -- BASE HEAD [--gzip-level N|none] [--cache DIR] [--docker-save]
 //!
-//! Each image is read through [`Docker::read_image`] (`docker save` streamed into
-//! `layercake_image`, nothing unpacked), one after the other, as `layercake diff`
-//! reads its two sides — head through [`Docker::read_image_after`], which skips
+//! Each image is read through [`Docker::read_image`] (the engine's layer store
+//! when this process can read it, else `docker save` streamed into
+//! `layercake_image`; nothing unpacked either way; `--docker-save` reads through
+//! `docker save` only), one after the other, as `layercake diff` reads its two sides — head through [`Docker::read_image_after`], which skips
 //! the layers base already read; then its wasted space and installed packages are computed,
 //! and at the end the file diff of the two. `--gzip-level` sets
 //! [`ReadOptions::gzip_level`] (default: [`ReadOptions::default`], level 6, what
@@ -23,13 +24,13 @@
 use std::error::Error;
 use std::time::Instant;
 
-use layercake_build::{Docker, DockerSelection, ImageCache};
+use layercake_build::{Docker, DockerSelection, ImageCache, ImageSource};
 use layercake_image::{FileKind, ImageSummary, ReadOptions, diff_images, wasted_space};
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let (images, options, cache) = parse_args()?;
+    let (images, options, cache, source) = parse_args()?;
     let started = Instant::now();
-    let docker = Docker::detect(&DockerSelection::from_env())?;
+    let docker = Docker::detect(&DockerSelection::from_env())?.reading_images_from(source);
 
     let mut summaries: Vec<ImageSummary> = Vec::with_capacity(images.len());
     for (side, image) in ["base", "head"].into_iter().zip(&images) {
@@ -38,6 +39,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         // before comes from the cache (`--cache`), as in `layercake diff`.
         let id = docker_image_id(&docker, image)?;
         let summary = docker.read_image_cached(&id, &options, summaries.first(), cache.as_ref())?;
+        let read_from = format!("{:?}", summary.format);
         let read_seconds = begun.elapsed().as_secs_f64();
         let wasted = wasted_space(&summary);
         let packages = summary.installed_packages();
@@ -50,7 +52,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!(
             "{side} image={image} layers={} layer_entries={layer_entries} final_files={final_files} \
              packages={} size_bytes={} tar_bytes={} compressed_bytes={} wasted_bytes={} \
-             wasted_paths={} read_seconds={read_seconds:.3} seconds={:.3}",
+             wasted_paths={} read_from={read_from} read_seconds={read_seconds:.3} seconds={:.3}",
             summary.layers.len(),
             packages.len(),
             summary.size_bytes,
@@ -95,18 +97,20 @@ fn main() -> Result<(), Box<dyn Error>> {
 }
 
 /// `BASE HEAD [--gzip-level N|none]`.
-/// The images, how to read them, and the cache to use.
-type Args = (Vec<String>, ReadOptions, Option<ImageCache>);
+/// The images, how to read them, the cache to use, and where to read them from.
+type Args = (Vec<String>, ReadOptions, Option<ImageCache>, ImageSource);
 
 fn parse_args() -> Result<Args, Box<dyn Error>> {
-    const USAGE: &str =
-        "usage: analyse_images BASE_IMAGE HEAD_IMAGE [--gzip-level 0-9|none] [--cache DIR]";
+    const USAGE: &str = "usage: analyse_images BASE_IMAGE HEAD_IMAGE [--gzip-level 0-9|none] [--cache DIR] [--docker-save]";
     let mut images = Vec::new();
     let mut options = ReadOptions::default();
     let mut cache = None;
+    let mut source = ImageSource::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--cache" {
+        if arg == "--docker-save" {
+            source = ImageSource::Save;
+        } else if arg == "--cache" {
             cache = Some(ImageCache::new(args.next().ok_or(USAGE)?));
         } else if arg == "--gzip-level" {
             let value = args.next().ok_or(USAGE)?;
@@ -123,7 +127,7 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
     if images.len() != 2 {
         return Err(USAGE.into());
     }
-    Ok((images, options, cache))
+    Ok((images, options, cache, source))
 }
 
 /// The image's ID (`docker image inspect --format {{.Id}}`), the cache's key.

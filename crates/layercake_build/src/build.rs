@@ -308,6 +308,7 @@ mod tests {
             builder: None,
             client_version: "20.10.24".to_string(),
             server_version: "20.10.24".to_string(),
+            image_source: crate::ImageSource::default(),
         }
     }
 
@@ -441,6 +442,7 @@ mod tests {
             builder: None,
             client_version: String::new(),
             server_version: String::new(),
+            image_source: crate::ImageSource::default(),
         };
         let outcome = docker.build(&request(Duration::from_secs(5)), &mut |_| {});
         let BuildStatus::Failed { exit_code, message } = outcome.status else {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use layercake_image::{ImageError, ImageSummary, ReadOptions};
 
+use crate::layer_store;
 use crate::process::{Captured, capture, docker_command, first_line};
 
 /// How long a probe like `docker version` may take before the daemon counts as
@@ -58,6 +59,16 @@ pub enum BuildMode {
     ClassicBuildKit,
 }
 
+/// Where [`Docker::read_image`] reads an image from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ImageSource {
+    /// The engine's layer store when this process can read it, else `docker save`.
+    #[default]
+    LayerStoreOrSave,
+    /// `docker save` only (what the layer store path is checked against).
+    Save,
+}
+
 /// A docker CLI that can build with BuildKit, and a daemon that answers it.
 #[derive(Debug, Clone)]
 pub struct Docker {
@@ -66,6 +77,7 @@ pub struct Docker {
     pub(crate) builder: Option<String>,
     pub(crate) client_version: String,
     pub(crate) server_version: String,
+    pub(crate) image_source: ImageSource,
 }
 
 /// Why no docker could be used: a sentence for the report.
@@ -131,6 +143,14 @@ pub enum DockerError {
         #[source]
         source: ImageError,
     },
+    /// The image could not be read from the engine's layer store.
+    #[error("reading {image} from the engine's layer store: {reason}")]
+    LayerStore {
+        /// The image.
+        image: String,
+        /// Why not, naming the file or fact that did not hold.
+        reason: String,
+    },
     /// Reading `docker save`'s output failed.
     #[error("reading the output of `{command}`: {source}")]
     Io {
@@ -175,6 +195,17 @@ impl Docker {
         Err(DockerUnavailable {
             reason: reasons.join("; "),
         })
+    }
+
+    /// The same docker, reading images from `source`.
+    pub fn reading_images_from(mut self, source: ImageSource) -> Docker {
+        self.image_source = source;
+        self
+    }
+
+    /// Where images are read from.
+    pub fn image_source(&self) -> ImageSource {
+        self.image_source
     }
 
     /// The docker binary in use.
@@ -261,9 +292,80 @@ impl Docker {
         Ok(summary)
     }
 
+    /// What the image is made of: read from the engine's layer store when
+    /// this process can ([`Docker::read_image_stored`], no archive written),
+    /// else through `docker save` ([`Docker::read_image_saved`]); only the
+    /// latter with [`ImageSource::Save`]. Both give the same summary but for
+    /// [`ImageSummary::format`] and the layers' `archive_path`.
+    pub fn read_image(
+        &self,
+        image: &str,
+        options: &ReadOptions,
+    ) -> Result<ImageSummary, DockerError> {
+        if self.image_source == ImageSource::Save {
+            return self.read_image_saved(image, options);
+        }
+        match self.read_image_stored(image, options) {
+            Ok(summary) => Ok(summary),
+            // Not readable here (another driver, a remote daemon, no root):
+            // `docker save` answers the same question, only slower.
+            Err(_) => self.read_image_saved(image, options),
+        }
+    }
+
+    /// Reads the image straight from the engine's overlay2 layer store (see
+    /// [`layercake_image::read_stored_image`]): needs the daemon on this
+    /// machine and read access to its root directory.
+    pub fn read_image_stored(
+        &self,
+        image: &str,
+        options: &ReadOptions,
+    ) -> Result<ImageSummary, DockerError> {
+        let unavailable = |reason: String| DockerError::LayerStore {
+            image: image.to_string(),
+            reason,
+        };
+        let command_text = "docker info".to_string();
+        let captured = self.run(
+            &command_text,
+            &["info", "--format", "{{.DockerRootDir}}"],
+            PROBE_LIMIT,
+        )?;
+        if !captured.success() {
+            return Err(failed(command_text, &captured));
+        }
+        let root = layer_store::root_dir(&captured.stdout)
+            .ok_or_else(|| unavailable("`docker info` names no root directory".to_string()))?;
+        let command_text = format!("docker image inspect {image}");
+        let captured = self.run(
+            &command_text,
+            &["image", "inspect", "--format", "{{json .}}", image],
+            IMAGE_COMMAND_LIMIT,
+        )?;
+        if !captured.success() {
+            return Err(failed(command_text, &captured));
+        }
+        let inspected: layer_store::Inspected = serde_json::from_str(captured.stdout.trim())
+            .map_err(|_| DockerError::UnexpectedOutput {
+                command: command_text,
+                output: captured.stdout.trim().chars().take(200).collect(),
+                expected: "the image as JSON",
+            })?;
+        let stored = layer_store::find(&root, image, &inspected).map_err(unavailable)?;
+        let threads = thread::available_parallelism().map_or(1, usize::from);
+        layercake_image::read_stored_image(
+            &stored.config,
+            &stored.layers,
+            stored.repo_tags,
+            options,
+            threads,
+        )
+        .map_err(|error| unavailable(error.to_string()))
+    }
+
     /// Streams `docker save IMAGE` straight into [`layercake_image::read_image_with`]:
     /// no temporary file, nothing unpacked.
-    pub fn read_image(
+    pub fn read_image_saved(
         &self,
         image: &str,
         options: &ReadOptions,
@@ -494,6 +596,7 @@ fn probe(binary: &Path, builder: Option<&str>) -> Result<Docker, Probe> {
         builder: builder.map(str::to_string),
         client_version,
         server_version,
+        image_source: ImageSource::default(),
     })
 }
 

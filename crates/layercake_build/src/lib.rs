@@ -7,7 +7,7 @@
 //! | build a Dockerfile, with a time limit, following its steps | [`Docker::build`] → [`BuildOutcome`], [`BuildEvent`] as it goes |
 //! | the command line of a build | [`build_command`] |
 //! | steps from `--progress=plain` text | [`parse_plain_progress`] |
-//! | what the built image is made of | [`Docker::read_image`] (streams `docker save` into [`layercake_image`]), [`Docker::image_size`] |
+//! | what the built image is made of | [`Docker::read_image`] (the engine's layer store when readable, else streams `docker save` into [`layercake_image`]), [`Docker::image_size`] |
 //! | clean up | [`Docker::remove_image`] |
 //!
 //! Two ways to reach BuildKit are supported: `docker buildx build --load` when the
@@ -19,6 +19,7 @@
 mod build;
 mod cache;
 mod docker;
+mod layer_store;
 mod process;
 mod progress;
 mod redact;
@@ -27,6 +28,6 @@ mod seconds;
 
 pub use build::{BuildEvent, BuildOutcome, BuildStatus, LOG_TAIL_LINES};
 pub use cache::{ImageCache, MAX_ENTRIES as IMAGE_CACHE_ENTRIES};
-pub use docker::{BuildMode, Docker, DockerError, DockerSelection, DockerUnavailable};
+pub use docker::{BuildMode, Docker, DockerError, DockerSelection, DockerUnavailable, ImageSource};
 pub use progress::{BuildStep, parse_plain_progress};
 pub use request::{BuildRequest, BuildSecret, SecretSource, build_command};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use layercake_build::{
     BuildEvent, BuildMode, BuildOutcome, BuildRequest, BuildSecret, BuildStatus, BuildStep, Docker,
-    DockerSelection, SecretSource,
+    DockerSelection, ImageSource, SecretSource,
 };
 use layercake_image::{FileKind, ReadOptions};
 use layercake_testkit::{ImageGuard, busybox_base, docker_or_skip, unique_tag};
@@ -228,23 +228,30 @@ fn head_read_after_base_skips_their_shared_layers_and_reads_the_same() {
         );
     }
     let options = ReadOptions::default();
-    let base = docker.read_image(base_tag.tag(), &options).expect("base");
-    let full = docker.read_image(head_tag.tag(), &options).expect("head");
-    let after = docker
-        .read_image_after(head_tag.tag(), &options, &base)
-        .expect("head after base");
-    assert_eq!(after, full, "reusing base's layers changes nothing");
-    // The two shared layers are recognised by content (their archive names differ).
-    let shared = full
-        .layers
-        .iter()
-        .filter(|l| {
-            base.layers
-                .iter()
-                .any(|b| b.content_key == l.content_key && b.diff_id == l.diff_id)
-        })
-        .count();
-    assert_eq!(shared, 2, "{:#?}", full.layers);
+    // From `docker save` archives, shared layers are recognised by content
+    // (their archive names differ); from the layer store, by diff_id.
+    for source in [ImageSource::Save, ImageSource::LayerStoreOrSave] {
+        let docker = docker.clone().reading_images_from(source);
+        let base = docker.read_image(base_tag.tag(), &options).expect("base");
+        let full = docker.read_image(head_tag.tag(), &options).expect("head");
+        let after = docker
+            .read_image_after(head_tag.tag(), &options, &base)
+            .expect("head after base");
+        assert_eq!(
+            after, full,
+            "{source:?}: reusing base's layers changes nothing"
+        );
+        let shared = full
+            .layers
+            .iter()
+            .filter(|l| {
+                base.layers
+                    .iter()
+                    .any(|b| b.content_key == l.content_key && b.diff_id == l.diff_id)
+            })
+            .count();
+        assert_eq!(shared, 2, "{source:?}: {:#?}", full.layers);
+    }
 }
 
 #[test]
@@ -483,4 +490,96 @@ fn a_builder_without_buildx_is_refused() {
     .expect_err("a builder needs buildx");
     assert!(error.reason.contains("\"ci\""), "{error}");
     assert!(error.reason.contains("buildx"), "{error}");
+}
+
+/// The summary without what says where it was read from.
+fn measured(summary: &layercake_image::ImageSummary) -> layercake_image::ImageSummary {
+    let mut summary = summary.clone();
+    summary.format = layercake_image::ArchiveFormat::DockerSave;
+    for layer in &mut summary.layers {
+        layer.archive_path.clear();
+    }
+    summary
+}
+
+#[test]
+fn the_layer_store_reads_what_docker_save_reads_without_the_archive() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let token = token();
+    let long = "a-directory-name-long-enough-that-tar-needs-an-extension-header".repeat(2);
+    let dockerfile = format!(
+        "FROM {base_image}\n\
+         RUN mkdir -p /data/old /lib/apk/db /deep/{long} \
+          && echo {token} > /data/old/a \
+          && dd if=/dev/urandom of=/data/big bs=1024 count=300 \
+          && ln -s /data/big /data/link && ln /data/big /data/hard \
+          && printf 'P:musl\\nV:1.2.4\\n\\nP:gcc\\nV:13.2\\n\\n' > /lib/apk/db/installed \
+          && echo deep > /deep/{long}/file\n\
+         RUN rm /data/big && rm -rf /data/old && mkdir /data/old && echo b > /data/old/b\n\
+         COPY payload.bin /payload.bin\n"
+    );
+    let context = Context::new(&dockerfile);
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(context.path().join("payload.bin"), &payload).expect("write");
+    let tag = ImageGuard::unique(&docker, "layercake-test/store");
+    let (outcome, _, _) = build(&docker, &context.request(tag.tag()));
+    assert!(
+        matches!(outcome.status, BuildStatus::Built { .. }),
+        "{outcome:?}"
+    );
+    for options in [
+        ReadOptions::default(),
+        ReadOptions {
+            gzip_level: None,
+            ..ReadOptions::default()
+        },
+    ] {
+        let saved = docker.read_image_saved(tag.tag(), &options).expect("save");
+        let stored = docker
+            .read_image_stored(tag.tag(), &options)
+            .expect("the layer store is readable here (root, overlay2)");
+        assert_eq!(stored.format, layercake_image::ArchiveFormat::LayerStore);
+        assert_eq!(measured(&stored), measured(&saved), "{options:?}");
+        let auto = docker.read_image(tag.tag(), &options).expect("read");
+        assert_eq!(auto.format, layercake_image::ArchiveFormat::LayerStore);
+    }
+    // What the comparison stands on: a whiteout, an opaque directory, the
+    // apk database and a compressed size were all there to compare.
+    let stored = docker
+        .read_image_stored(tag.tag(), &ReadOptions::default())
+        .expect("store");
+    let top = stored.layers.len() - 1;
+    let removed = &stored.layers[top - 1];
+    assert!(
+        removed.whiteouts.contains(&"/data/big".to_string()),
+        "{removed:#?}"
+    );
+    assert!(
+        removed.opaque_dirs.contains(&"/data/old".to_string()),
+        "{removed:#?}"
+    );
+    let names: Vec<String> = stored
+        .installed_packages()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["gcc", "musl"]);
+    // 300 KiB from /dev/urandom do not compress: real bytes were measured, not zeros.
+    let random = &stored.layers[top - 2];
+    assert!(random.compressed_bytes > 300_000, "{random:?}");
+}
+
+#[test]
+fn an_image_the_engine_does_not_have_is_no_layer_store_read() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let missing = unique_tag("layercake-test/never-built");
+    let error = docker
+        .read_image_stored(&missing, &ReadOptions::default())
+        .expect_err("no such image");
+    assert!(error.to_string().contains(&missing), "{error}");
 }

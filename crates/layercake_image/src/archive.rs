@@ -346,9 +346,7 @@ fn assemble(
             path: config_path.to_owned(),
         });
     };
-    let history = config.layer_history();
-    let diff_ids = config.diff_ids();
-    let mut layers: Vec<LayerSummary> = Vec::with_capacity(layer_paths.len());
+    let mut scanned: Vec<(String, ScannedLayer)> = Vec::with_capacity(layer_paths.len());
     // Layers are moved out of the scan; one listed twice is copied from its first use.
     let mut used: HashMap<String, usize> = HashMap::new();
     // Resolved before any layer is moved out, since moving ends a path's resolution.
@@ -357,33 +355,53 @@ fn assemble(
     for (index, (path, canonical)) in layer_paths.iter().zip(canonicals).enumerate() {
         let missing = || ImageError::LayerMissing { path: path.clone() };
         let canonical = canonical.ok_or_else(missing)?;
-        let scanned = match (members.by_path.remove(&canonical), used.get(&canonical)) {
+        let layer = match (members.by_path.remove(&canonical), used.get(&canonical)) {
             (Some(Member::Layer(layer)), _) => layer,
-            (None, Some(&first)) => layers
+            (None, Some(&first)) => scanned
                 .get(first)
-                .map(ScannedLayer::from)
+                .map(|(_, layer)| layer.clone())
                 .ok_or_else(missing)?,
             _ => return Err(missing()),
         };
         used.insert(canonical, index);
-        let entry = history.get(index);
-        layers.push(LayerSummary {
-            index,
-            archive_path: path.clone(),
-            diff_id: diff_ids.get(index).cloned(),
-            size_bytes: scanned.size_bytes,
-            tar_bytes: scanned.tar_bytes,
-            compressed_bytes: scanned.compressed_bytes,
-            created_by: entry.and_then(|h| h.created_by.clone()),
-            comment: entry.and_then(|h| h.comment.clone()),
-            files: scanned.files,
-            whiteouts: scanned.whiteouts,
-            opaque_dirs: scanned.opaque_dirs,
-            package_databases: scanned.package_databases,
-            content_key: scanned.content_key,
-        });
+        scanned.push((path.clone(), layer));
     }
-    Ok(ImageSummary {
+    Ok(summarize(format, repo_tags, &config, scanned))
+}
+
+/// The image summary of scanned layers (base-most first, each with the path
+/// it was read from) and the configuration that lists them.
+pub(crate) fn summarize(
+    format: ArchiveFormat,
+    repo_tags: Vec<String>,
+    config: &RawConfigFile,
+    scanned: Vec<(String, ScannedLayer)>,
+) -> ImageSummary {
+    let history = config.layer_history();
+    let diff_ids = config.diff_ids();
+    let layers: Vec<LayerSummary> = scanned
+        .into_iter()
+        .enumerate()
+        .map(|(index, (path, scanned))| {
+            let entry = history.get(index);
+            LayerSummary {
+                index,
+                archive_path: path,
+                diff_id: diff_ids.get(index).cloned(),
+                size_bytes: scanned.size_bytes,
+                tar_bytes: scanned.tar_bytes,
+                compressed_bytes: scanned.compressed_bytes,
+                created_by: entry.and_then(|h| h.created_by.clone()),
+                comment: entry.and_then(|h| h.comment.clone()),
+                files: scanned.files,
+                whiteouts: scanned.whiteouts,
+                opaque_dirs: scanned.opaque_dirs,
+                package_databases: scanned.package_databases,
+                content_key: scanned.content_key,
+            }
+        })
+        .collect();
+    ImageSummary {
         format,
         repo_tags,
         config: config.image_config(),
@@ -391,5 +409,5 @@ fn assemble(
         tar_bytes: layers.iter().map(|l| l.tar_bytes).sum(),
         compressed_bytes: layers.iter().map(|l| l.compressed_bytes).sum(),
         layers,
-    })
+    }
 }

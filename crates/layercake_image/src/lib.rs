@@ -14,7 +14,12 @@
 //! | what a change added, removed, grew | [`diff_images`] |
 //! | dpkg/apk packages in the final image | [`ImageSummary::installed_packages`] |
 //!
-//! Nothing here does I/O beyond reading the given reader.
+//! An image can also be read from the engine's layer store ([`read_stored_image`]):
+//! the same layer tars, rebuilt from the metadata Docker keeps for `docker save`,
+//! without the archive.
+//!
+//! Nothing here does I/O beyond reading the given reader, or, for the layer
+//! store, the layer files under the directories given.
 #![deny(missing_docs)]
 
 mod archive;
@@ -24,6 +29,7 @@ mod error;
 mod filesystem;
 mod layer;
 mod packages;
+mod store;
 mod wasted;
 
 use std::io::Read;
@@ -39,6 +45,7 @@ pub use layer::{FileEntry, FileKind, LayerSummary, PACKAGE_DATABASE_LIMIT};
 pub use packages::{
     Package, PackageDatabase, PackageManager, parse_apk_installed, parse_dpkg_status,
 };
+pub use store::{StoredLayer, read_stored_image};
 pub use wasted::{WastedPath, WastedSpace, wasted_space};
 
 /// How the archive was laid out.
@@ -49,6 +56,8 @@ pub enum ArchiveFormat {
     DockerSave,
     /// OCI image layout: `index.json` and content-addressed blobs only.
     Oci,
+    /// No archive: the engine's layer store, read by [`read_stored_image`].
+    LayerStore,
 }
 
 /// Everything measured about one image.
@@ -112,7 +121,9 @@ pub struct ReadOptions {
     /// content key (size and first 4 KiB, [`LayerSummary::content_key`]) is
     /// skipped unread and that summary used instead (base and head share most
     /// layers, so reading head after base costs only its new layers). A key
-    /// is not a digest: the caller checks that the `diff_id`s agree.
+    /// is not a digest: the caller checks that the `diff_id`s agree. From the
+    /// layer store, where `diff_id`s are known before reading, a layer is
+    /// skipped when its `diff_id` matches.
     pub known_layers: Vec<LayerSummary>,
 }
 
