@@ -31,11 +31,13 @@
 #   3. Timed RUNS times each, interleaved, under `/usr/bin/time -v`, after one
 #      untimed `docker save` of both images to warm the page cache:
 #        - the analyser (crates/layercake_build/examples/analyse_images.rs) on
-#          base and head: `Docker::read_image` (the path `layercake diff` uses),
-#          wasted space, packages, and the diff; default read options (gzip-6
-#          measurement of plain layers);
-#        - the same with `--gzip-level 1` and `--gzip-level none`, to show what
-#          that measurement costs;
+#          base and head: `Docker::read_image` (the path `layercake diff` uses:
+#          the engine's layer store, read as root), wasted space, packages, and
+#          the diff; default read options (gzip-6 measurement of plain layers);
+#        - the same with `--gzip-level none` (what dive measures: sizes, files,
+#          wasted space; no compressed size), to show what that measurement costs;
+#        - both again with `--docker-save`: each image streamed from `docker
+#          save`, the path when the layer store cannot be read;
 #        - `docker save BASE > /dev/null; docker save HEAD > /dev/null`: the floor
 #          for any reader that goes through one `docker save` per image, as
 #          `Docker::read_image` does; and `docker save BASE HEAD > /dev/null`, one
@@ -238,10 +240,12 @@ export docker base_image head_image
 for run in $(seq "$runs"); do
     log "run $run of $runs: analyser (gzip-6)..."
     timed "lc-$run" "$analyser" "$base_image" "$head_image"
-    log "run $run of $runs: analyser (--gzip-level 1)..."
-    timed "lc-gzip1-$run" "$analyser" "$base_image" "$head_image" --gzip-level 1
     log "run $run of $runs: analyser (--gzip-level none)..."
     timed "lc-nogzip-$run" "$analyser" "$base_image" "$head_image" --gzip-level none
+    log "run $run of $runs: analyser through docker save (gzip-6)..."
+    timed "lc-save-$run" "$analyser" "$base_image" "$head_image" --docker-save
+    log "run $run of $runs: analyser through docker save (--gzip-level none)..."
+    timed "lc-save-nogzip-$run" "$analyser" "$base_image" "$head_image" --docker-save --gzip-level none
     log "run $run of $runs: analyser with its image cache, filled by a first run (untimed)..."
     rm -rf "$logs/cache-$run"
     "$analyser" "$base_image" "$head_image" --cache "$logs/cache-$run" >/dev/null
@@ -252,7 +256,7 @@ for run in $(seq "$runs"); do
     timed "saveone-$run" bash -c save_one
     log "run $run of $runs: CI=true dive $head_image..."
     CI=true timed "dive-$run" "$DIVE" "$head_image"
-    for name in "lc-$run" "lc-gzip1-$run" "lc-nogzip-$run" "lc-warm-$run" "save-$run" "saveone-$run"; do
+    for name in "lc-$run" "lc-nogzip-$run" "lc-save-$run" "lc-save-nogzip-$run" "lc-warm-$run" "save-$run" "saveone-$run"; do
         [[ "$(cat "$logs/$name.status")" == 0 ]] || die "$name failed; see $logs/$name.err"
     done
     # dive exits 1 when a CI rule fails; anything else, or no verdict, is a failure.
@@ -264,7 +268,7 @@ done
 
 # --- 4. the figures ----------------------------------------------------------------
 declare -A wall rss cpu
-for tool in lc lc-gzip1 lc-nogzip lc-warm save saveone dive; do
+for tool in lc lc-nogzip lc-save lc-save-nogzip lc-warm save saveone dive; do
     walls=() rsses=() cpus=()
     for run in $(seq "$runs"); do
         walls+=("$(wall_of "$tool-$run")")
@@ -289,7 +293,8 @@ median_run() { # the run of lc whose wall time is the median, for per-image figu
 mid="lc-$(median_run "${wall[lc]}")"
 
 ratio="$(awk -v a="${wall[lc]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
-ratio_gzip1="$(awk -v a="${wall[lc-gzip1]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
+ratio_save_gzip="$(awk -v a="${wall[lc-save]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
+ratio_save_nogzip="$(awk -v a="${wall[lc-save-nogzip]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
 ratio_save="$(awk -v a="${wall[save]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
 ratio_saveone="$(awk -v a="${wall[saveone]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
 ratio_nogzip="$(awk -v a="${wall[lc-nogzip]}" -v b="${wall[dive]}" 'BEGIN { printf "%.2f", a / b }')"
@@ -312,21 +317,22 @@ cat <<EOF
 
 | command | median wall | each run | CPU (user+sys, median) | max RSS (GNU time) |
 |---|---|---|---|---|
-| \`analyse_images $base_image $head_image\` (both images, gzip-6) | ${wall[lc]} s | ${walls_lc} s | ${cpu[lc]} s | $(mb "${rss[lc]}") MB (analyser alone, VmHWM: $(mb "$lc_own_rss") MB) |
-| \`analyse_images … --gzip-level 1\` (both images) | ${wall[lc-gzip1]} s | ${walls_lc_gzip1} s | ${cpu[lc-gzip1]} s | $(mb "${rss[lc-gzip1]}") MB |
-| \`analyse_images … --gzip-level none\` (both images) | ${wall[lc-nogzip]} s | ${walls_lc_nogzip} s | ${cpu[lc-nogzip]} s | $(mb "${rss[lc-nogzip]}") MB |
+| \`analyse_images $base_image $head_image\` (both images from the layer store, gzip-6) | ${wall[lc]} s | ${walls_lc} s | ${cpu[lc]} s | $(mb "${rss[lc]}") MB (analyser alone, VmHWM: $(mb "$lc_own_rss") MB) |
+| \`analyse_images … --gzip-level none\` (both, layer store, no compressed size) | ${wall[lc-nogzip]} s | ${walls_lc_nogzip} s | ${cpu[lc-nogzip]} s | $(mb "${rss[lc-nogzip]}") MB |
+| \`analyse_images … --docker-save\` (both, through \`docker save\`, gzip-6) | ${wall[lc-save]} s | ${walls_lc_save} s | ${cpu[lc-save]} s | $(mb "${rss[lc-save]}") MB |
+| \`analyse_images … --docker-save --gzip-level none\` | ${wall[lc-save-nogzip]} s | ${walls_lc_save_nogzip} s | ${cpu[lc-save-nogzip]} s | $(mb "${rss[lc-save-nogzip]}") MB |
 | \`analyse_images … --cache DIR\` (both images analysed before: the cache answers) | ${wall[lc-warm]} s | ${walls_lc_warm} s | ${cpu[lc-warm]} s | $(mb "${rss[lc-warm]}") MB |
 | \`docker save BASE > /dev/null; docker save HEAD > /dev/null\` | ${wall[save]} s | ${walls_save} s | ${cpu[save]} s | $(mb "${rss[save]}") MB |
 | \`docker save BASE HEAD > /dev/null\` (one archive) | ${wall[saveone]} s | ${walls_saveone} s | ${cpu[saveone]} s | $(mb "${rss[saveone]}") MB |
 | \`CI=true dive $head_image\` (head only) | ${wall[dive]} s | ${walls_dive} s | ${cpu[dive]} s | $(mb "${rss[dive]}") MB |
 
-Per image, in the median analyser run (\`$mid\`): base $(field "$mid" base seconds) s, head $(field "$mid" head seconds) s, diff $(field "$mid" diff seconds) s ($(field "$mid" diff added) added, $(field "$mid" diff removed) removed, $(field "$mid" diff grown) grown, $(field "$mid" diff shrunk) shrunk; delta $(field "$mid" diff delta_bytes) bytes).
+Per image, in the median analyser run (\`$mid\`, read from: $(field "$mid" base read_from)): base $(field "$mid" base seconds) s, head $(field "$mid" head seconds) s, diff $(field "$mid" diff seconds) s ($(field "$mid" diff added) added, $(field "$mid" diff removed) removed, $(field "$mid" diff grown) grown, $(field "$mid" diff shrunk) shrunk; delta $(field "$mid" diff delta_bytes) bytes).
 
 | target | figure | |
 |---|---|---|
-| both images in < ½ of dive's time for one | ${wall[lc]} s / ${wall[dive]} s = $ratio | $(verdict "$ratio") |
-| same, gzip level 1 | ${wall[lc-gzip1]} s / ${wall[dive]} s = $ratio_gzip1 | $(verdict "$ratio_gzip1") |
-| same, without the gzip measurement | ${wall[lc-nogzip]} s / ${wall[dive]} s = $ratio_nogzip | $(verdict "$ratio_nogzip") |
+| both images in < ½ of dive's time for one: what dive measures (sizes, files, wasted space), layer store | ${wall[lc-nogzip]} s / ${wall[dive]} s = $ratio_nogzip | $(verdict "$ratio_nogzip") |
+| same, plus the gzip-6 compressed size dive does not measure | ${wall[lc]} s / ${wall[dive]} s = $ratio | $(verdict "$ratio") |
+| same through \`docker save\` (no layer store access), without / with gzip-6 | ${wall[lc-save-nogzip]} s, ${wall[lc-save]} s / ${wall[dive]} s = $ratio_save_nogzip, $ratio_save_gzip | $(verdict "$ratio_save_nogzip"), $(verdict "$ratio_save_gzip") |
 | same, both images analysed before (image cache warm) | ${wall[lc-warm]} s / ${wall[dive]} s = $ratio_warm | $(verdict "$ratio_warm") |
 | (floor) one \`docker save\` per image, nothing analysed | ${wall[save]} s / ${wall[dive]} s = $ratio_save | $(verdict "$ratio_save") |
 | (floor) both images in one \`docker save\`, nothing analysed | ${wall[saveone]} s / ${wall[dive]} s = $ratio_saveone | $(verdict "$ratio_saveone") |
