@@ -166,3 +166,73 @@ fn check_report(source: &str, report: &FileReport) {
         }
     }
 }
+
+/// Reads `data` as an image archive (`docker save` or OCI layout) and as a
+/// layer's tar-split metadata (over a small layer directory), then computes
+/// everything a report derives from a summary; panics only if something does.
+pub fn check_read_image(data: &[u8]) {
+    use layercake_image::{ReadOptions, StoredLayer, diff_images, read_image_with, wasted_space};
+
+    let derive = |summary: &layercake_image::ImageSummary| {
+        let _ = wasted_space(summary);
+        let _ = summary.installed_packages();
+        let _ = summary.final_filesystem();
+        let _ = diff_images(summary, summary);
+    };
+    let options = ReadOptions {
+        gzip_level: Some(1),
+        ..ReadOptions::default()
+    };
+    if let Ok(summary) = read_image_with(data, &options) {
+        derive(&summary);
+    }
+
+    let diff_id = format!("sha256:{}", "0".repeat(64));
+    let config = format!("{{\"rootfs\":{{\"diff_ids\":[\"{diff_id}\"]}}}}");
+    let layer = StoredLayer {
+        diff_id,
+        location: "fuzz".to_string(),
+        tar_split: gzip(data),
+        files: layer_directory().to_path_buf(),
+    };
+    for gzip_level in [None, Some(1)] {
+        let options = ReadOptions {
+            gzip_level,
+            ..ReadOptions::default()
+        };
+        if let Ok(summary) = layercake_image::read_stored_image(
+            config.as_bytes(),
+            std::slice::from_ref(&layer),
+            Vec::new(),
+            &options,
+            1,
+        ) {
+            derive(&summary);
+        }
+    }
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = encoder.write_all(data);
+    encoder.finish().unwrap_or_default()
+}
+
+/// A layer directory the tar-split entries can name: `a` (1,000 bytes) and a
+/// dpkg database, made once per process under the temp dir.
+fn layer_directory() -> &'static std::path::Path {
+    static DIRECTORY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIRECTORY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("layercake-fuzz-layer-{}", std::process::id()));
+        let dpkg = dir.join("var/lib/dpkg");
+        std::fs::create_dir_all(&dpkg).expect("temp dir is writable");
+        std::fs::write(dir.join("a"), vec![b'a'; 1000]).expect("temp dir is writable");
+        std::fs::write(
+            dpkg.join("status"),
+            "Package: gcc-12\nStatus: install ok installed\nInstalled-Size: 10\n\n",
+        )
+        .expect("temp dir is writable");
+        dir
+    })
+}
