@@ -432,6 +432,12 @@ fn kill_9_mid_job_then_restart_ends_with_one_comment() {
     // The lease (2 s) runs out, the job runs again and finds its comment.
     world.wait_for_completed_check_run("the re-run to complete");
     assert_eq!(world.comments(), 1, "still one summary comment");
+    let runs = world.fake.check_runs(REPO);
+    assert_eq!(
+        runs.len(),
+        1,
+        "the re-run completed the first attempt's check run: {runs:#?}"
+    );
     let inline: usize = world
         .fake
         .reviews(REPO, world.number)

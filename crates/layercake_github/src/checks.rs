@@ -27,6 +27,21 @@ const MAX_ANNOTATION_TITLE_CHARS: usize = 255;
 /// What is said at the end of text cut to fit.
 const CUT_NOTICE: &str = "\n_… cut here: the rest is longer than GitHub shows._\n";
 
+/// A check run as GitHub lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRun {
+    /// Its id.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// The commit it is on.
+    pub head_sha: String,
+    /// `queued`, `in_progress` or `completed` (GitHub may add others).
+    pub status: String,
+    /// The integrator's reference it was created with; `None` when it has none.
+    pub external_id: Option<String>,
+}
+
 /// A check run to create, `in_progress` from the start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewCheckRun {

@@ -88,8 +88,8 @@ use http::Method;
 
 pub use app::{App, AppCredentials, InstallationToken, TOKEN_REFRESH_MARGIN};
 pub use checks::{
-    AnnotationLevel, CheckAnnotation, CheckRunOutput, CheckRunStatus, CheckRunUpdate, Conclusion,
-    MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_BYTES, NewCheckRun,
+    AnnotationLevel, CheckAnnotation, CheckRun, CheckRunOutput, CheckRunStatus, CheckRunUpdate,
+    Conclusion, MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_BYTES, NewCheckRun,
 };
 pub use error::GitHubError;
 pub use retry::RetryPolicy;
@@ -304,6 +304,31 @@ impl GitHub {
             .await
     }
 
+    /// The check runs named `name` on commit `sha`, newest first, every run of
+    /// that name (not only the latest), all pages.
+    pub async fn check_runs_for_commit(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        name: &str,
+    ) -> Result<Vec<CheckRun>, GitHubError> {
+        let path = format!(
+            "/repos/{}/{}/commits/{}/check-runs?check_name={}&filter=all&per_page=100",
+            repo.owner,
+            repo.name,
+            query_escape(sha),
+            query_escape(name)
+        );
+        let runs = self
+            .transport
+            .get_all_in(path, |page: types::WireCheckRuns| page.check_runs)
+            .await?;
+        Ok(runs
+            .into_iter()
+            .map(types::WireCheckRun::into_check_run)
+            .collect())
+    }
+
     /// Creates a check run on `run.head_sha`, `in_progress`, and returns its id.
     /// Never repeated once sent: see [`GitHubError::Ambiguous`]. Only a GitHub App
     /// (an installation token, or a workflow's `GITHUB_TOKEN` with `checks: write`)
@@ -359,4 +384,18 @@ impl GitHub {
         }
         Ok(())
     }
+}
+
+/// `text` percent-encoded for a URL's path segment or query value: every byte
+/// but the unreserved ones (RFC 3986: letters, digits, `-._~`).
+fn query_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            escaped.push(char::from(byte));
+        } else {
+            escaped.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    escaped
 }

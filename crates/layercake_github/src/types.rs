@@ -278,6 +278,33 @@ pub(crate) struct WireInstallationRepositories {
 #[derive(Debug, Deserialize)]
 pub(crate) struct WireCheckRun {
     pub(crate) id: u64,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) head_sha: String,
+    #[serde(default)]
+    pub(crate) status: String,
+    #[serde(default)]
+    pub(crate) external_id: Option<String>,
+}
+
+impl WireCheckRun {
+    pub(crate) fn into_check_run(self) -> crate::CheckRun {
+        crate::CheckRun {
+            id: self.id,
+            name: self.name,
+            head_sha: self.head_sha,
+            status: self.status,
+            // GitHub answers "" for a run created without one.
+            external_id: self.external_id.filter(|id| !id.is_empty()),
+        }
+    }
+}
+
+/// A page of `GET /repos/{o}/{r}/commits/{ref}/check-runs`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireCheckRuns {
+    pub(crate) check_runs: Vec<WireCheckRun>,
 }
 
 impl WirePullRequest {

@@ -293,6 +293,46 @@ async fn a_check_run_is_completed_with_annotations_in_batches() {
 }
 
 #[tokio::test]
+async fn the_check_runs_of_a_commit_are_listed_by_name_all_pages() {
+    let fake = fake();
+    let client = app(&fake).installation_client(INSTALLATION).await.unwrap();
+    let mut created = Vec::new();
+    for (name, job) in (0..105).map(|i| ("layercake", i)).chain([("other", 999)]) {
+        let id = client
+            .create_check_run(
+                &repo(),
+                &NewCheckRun {
+                    name: name.into(),
+                    head_sha: HEAD.into(),
+                    external_id: (job != 0).then(|| format!("job-{job}")),
+                    ..NewCheckRun::default()
+                },
+            )
+            .await
+            .unwrap();
+        if name == "layercake" {
+            created.push(id);
+        }
+    }
+    let runs = client
+        .check_runs_for_commit(&repo(), HEAD, "layercake")
+        .await
+        .unwrap();
+    // Every run of the name (two pages of 100), newest first; none of the other name.
+    assert_eq!(runs.len(), 105);
+    assert!(
+        runs.iter()
+            .all(|run| run.name == "layercake" && run.head_sha == HEAD)
+    );
+    created.reverse();
+    assert_eq!(runs.iter().map(|run| run.id).collect::<Vec<_>>(), created);
+    assert_eq!(runs[0].external_id.as_deref(), Some("job-104"));
+    assert_eq!(runs[0].status, "in_progress");
+    // GitHub's "" for a run created without one reads as none.
+    assert_eq!(runs[104].external_id, None);
+}
+
+#[tokio::test]
 async fn check_runs_follow_githubs_rules() {
     let fake = fake();
     let client = app(&fake).installation_client(INSTALLATION).await.unwrap();

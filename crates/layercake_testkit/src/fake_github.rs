@@ -22,7 +22,8 @@
 //!   GitHub's messages) and mints an installation token that expires
 //!   ([`FakeGitHub::set_token_ttl`]) and reaches only the installation's
 //!   repositories; `GET /installation/repositories` lists them;
-//! - check runs (`POST /repos/{o}/{r}/check-runs`, `PATCH …/check-runs/{id}`): the
+//! - check runs (`POST /repos/{o}/{r}/check-runs`, `PATCH …/check-runs/{id}`,
+//!   `GET …/commits/{sha}/check-runs`): the
 //!   `head_sha` must be a commit of a pull request of the repository, at most 50
 //!   annotations a request (appended across updates), summary and text at most
 //!   65,535 characters and bytes;
@@ -1117,6 +1118,8 @@ enum Route {
     Pulls(usize),
     CheckRuns(usize),
     CheckRun(usize, u64),
+    /// `commits/{ref}/check-runs`: the check runs on a commit.
+    CommitCheckRuns(usize, String),
     InstallationRepositories,
     Pull(usize, u64),
     PullFiles(usize, u64),
@@ -1134,6 +1137,7 @@ impl Route {
             Route::Pulls(repo)
             | Route::CheckRuns(repo)
             | Route::CheckRun(repo, _)
+            | Route::CommitCheckRuns(repo, _)
             | Route::Pull(repo, _)
             | Route::PullFiles(repo, _)
             | Route::IssueComments(repo, _)
@@ -1177,6 +1181,7 @@ fn route(state: &State, path: &str) -> Option<Route> {
         ["pulls"] => Route::Pulls(repo),
         ["check-runs"] => Route::CheckRuns(repo),
         ["check-runs", id] => Route::CheckRun(repo, number(id)?),
+        ["commits", git_ref, "check-runs"] => Route::CommitCheckRuns(repo, (*git_ref).to_string()),
         ["pulls", n] => Route::Pull(repo, number(n)?),
         ["pulls", n, "files"] => Route::PullFiles(repo, number(n)?),
         ["pulls", n, "comments"] => Route::ReviewComments(repo, number(n)?),
@@ -1190,6 +1195,9 @@ fn route(state: &State, path: &str) -> Option<Route> {
 fn dispatch(state: &mut State, request: &Request, route: &Route, user: &User) -> Reply {
     let method = &request.method;
     match *route {
+        Route::CommitCheckRuns(repo, ref git_ref) if method == Method::GET => {
+            commit_check_runs(state, request, repo, git_ref)
+        }
         Route::Pulls(repo) if method == Method::GET => {
             let wanted = request.query("state").unwrap_or("open");
             let mut numbers: Vec<u64> = state.repos[repo]
@@ -1933,6 +1941,39 @@ fn installation_repositories(state: &State, request: &Request, user: &User) -> R
             "repositories": shown,
         }),
     );
+    if let Some(link) = link {
+        reply.headers.push(("link", link));
+    }
+    reply
+}
+
+/// `GET /repos/{o}/{r}/commits/{ref}/check-runs`: the runs on the commit
+/// `git_ref` (a full SHA here), newest first, `check_name` filtering by name;
+/// with `filter=latest` (GitHub's default) only the newest run of each name.
+fn commit_check_runs(state: &State, request: &Request, repo: usize, git_ref: &str) -> Reply {
+    let name = request.query("check_name");
+    let latest_only = request.query("filter").unwrap_or("latest") == "latest";
+    let mut runs: Vec<&FakeCheckRun> = state.repos[repo]
+        .check_runs
+        .iter()
+        .filter(|run| run.head_sha == git_ref && name.is_none_or(|name| run.name == name))
+        .collect();
+    runs.sort_by_key(|run| std::cmp::Reverse(run.id));
+    if latest_only {
+        let mut seen = std::collections::HashSet::new();
+        runs.retain(|run| seen.insert(run.name.clone()));
+    }
+    let runs: Vec<Value> = runs
+        .into_iter()
+        .map(|run| check_run_json(state, repo, run))
+        .collect();
+    let total = runs.len();
+    let base = format!(
+        "{}{}/repositories/{}/commits/{git_ref}/check-runs",
+        state.url, request.prefix, state.repos[repo].id
+    );
+    let (shown, link) = page(request, runs, &base);
+    let mut reply = Reply::json(200, json!({"total_count": total, "check_runs": shown}));
     if let Some(link) = link {
         reply.headers.push(("link", link));
     }

@@ -126,18 +126,7 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
         // A newer push has (or will have, through the reconciler) its own job.
         return Ok(JobOutcome::Cancelled);
     }
-    let check_run = github
-        .create_check_run(
-            &repo,
-            &NewCheckRun {
-                name: "layercake".to_string(),
-                head_sha: job.head_sha.clone(),
-                external_id: Some(job.id.to_string()),
-                ..NewCheckRun::default()
-            },
-        )
-        .await
-        .map_err(github_error)?;
+    let check_run = job_check_run(&github, &repo, job).await?;
 
     let lint_only_reason = build_refusal(&shared.settings.fork_policy, &pr);
     let token = shared
@@ -227,6 +216,39 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
         .await
         .map_err(github_error)?;
     Ok(JobOutcome::Succeeded)
+}
+
+/// The name of the check run each job reports in.
+const CHECK_RUN_NAME: &str = "layercake";
+
+/// The job's check run: the one an earlier attempt of the same job created
+/// (found by its `external_id`, the job id: a job run again after a crash
+/// or a lost lease), else a new one, `in_progress`.
+async fn job_check_run(github: &GitHub, repo: &RepoName, job: &Job) -> anyhow::Result<u64> {
+    let external_id = job.id.to_string();
+    let earlier = github
+        .check_runs_for_commit(repo, &job.head_sha, CHECK_RUN_NAME)
+        .await
+        .map_err(github_error)?
+        .into_iter()
+        .find(|run| run.external_id.as_deref() == Some(external_id.as_str()));
+    if let Some(run) = earlier {
+        // In progress still, or completed by an attempt whose end the queue
+        // never heard of: completed again, with this attempt's report.
+        return Ok(run.id);
+    }
+    github
+        .create_check_run(
+            repo,
+            &NewCheckRun {
+                name: CHECK_RUN_NAME.to_string(),
+                head_sha: job.head_sha.clone(),
+                external_id: Some(external_id),
+                ..NewCheckRun::default()
+            },
+        )
+        .await
+        .map_err(github_error)
 }
 
 /// Why a pull request is reviewed lint-only under the fork policy, if it is.
