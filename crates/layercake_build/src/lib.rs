@@ -14,6 +14,9 @@
 //! CLI has buildx, and `DOCKER_BUILDKIT=1 docker build` for clients before 23.0 that
 //! have no buildx (Debian's `docker.io` 20.10 is one). Everything runs as child
 //! processes of the docker binary; there is no async runtime and no daemon API client.
+//! Images are read from the engine's overlay2 layer store when this process may
+//! read it (checked against what `docker image inspect` says), else through
+//! `docker save`.
 #![deny(missing_docs)]
 
 mod build;
