@@ -1,22 +1,57 @@
-//! Image analyses kept on disk, by image ID. An image ID is the digest of
-//! the image's configuration, which names every layer by content and holds
-//! the history, so the same ID is the same image: what was read once need
-//! not be read (through `docker save`) again. BuildKit gives a rebuild whose
-//! steps all come from its cache the same ID, so the base side of a pull
-//! request is read once, not on every push.
+//! Image analyses kept on disk: each image by its ID, each layer by its
+//! `diff_id`. An image ID is the digest of the image's configuration, which
+//! names every layer by content and holds the history, so the same ID is the
+//! same image: what was read once need not be read again. BuildKit gives a
+//! rebuild whose steps all come from its cache the same ID, so the base side
+//! of a pull request is read once, not on every push. A `diff_id` is the
+//! digest of a layer's tar, so a layer read in one image is known in every
+//! other: when the base branch moves, a base image rebuilt on the same
+//! `FROM` and install steps reads only the layers that changed.
+//!
+//! An image entry holds the image's summary without its layers' file lists;
+//! those are in the layer entries, each kept once however many images share
+//! it.
 
-use layercake_image::{ImageSummary, ReadOptions};
+use layercake_image::{ImageSummary, LayerSummary, ReadOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// The version of what an analysis holds: raised whenever `layercake_image`
 /// changes what it measures, so analyses kept by an older build are not used.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
-/// The most analyses kept; the least recently written go first.
+/// The most image analyses kept; the least recently written go first.
 pub const MAX_ENTRIES: usize = 256;
 
-/// A directory of image analyses.
+/// The most layer analyses kept; the least recently used go first (an image
+/// whose layer went is read again).
+pub const MAX_LAYER_ENTRIES: usize = 1024;
+
+/// What an entry is of.
+#[derive(Clone, Copy)]
+enum Entry {
+    Image,
+    Layer,
+}
+
+impl Entry {
+    fn infix(self) -> &'static str {
+        match self {
+            Entry::Image => "image",
+            Entry::Layer => "layer",
+        }
+    }
+
+    fn limit(self) -> usize {
+        match self {
+            Entry::Image => MAX_ENTRIES,
+            Entry::Layer => MAX_LAYER_ENTRIES,
+        }
+    }
+}
+
+/// A directory of image and layer analyses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageCache {
     dir: PathBuf,
@@ -46,10 +81,11 @@ impl ImageCache {
         &self.dir
     }
 
-    /// The file for an image read with `options`: the analyser's version and
-    /// the gzip level are part of the name, since both change the result.
-    fn path(&self, image_id: &str, options: &ReadOptions) -> Option<PathBuf> {
-        let hex = image_id.strip_prefix("sha256:")?;
+    /// The file of the entry for `digest` (an image ID or a `diff_id`) read
+    /// with `options`: the analyser's version and the gzip level are part of
+    /// the name, since both change the result.
+    fn path(&self, entry: Entry, digest: &str, options: &ReadOptions) -> Option<PathBuf> {
+        let hex = digest.strip_prefix("sha256:")?;
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
@@ -57,47 +93,112 @@ impl ImageCache {
             .gzip_level
             .map_or_else(|| "none".to_string(), |level| level.to_string());
         Some(self.dir.join(format!(
-            "v{}-f{FORMAT}-gzip{gzip}-{hex}.json",
-            env!("CARGO_PKG_VERSION")
+            "v{}-f{FORMAT}-gzip{gzip}-{}-{hex}.json",
+            env!("CARGO_PKG_VERSION"),
+            entry.infix()
         )))
     }
 
-    /// The analysis of `image_id`, if one was kept; anything unreadable is a miss.
-    pub fn get(&self, image_id: &str, options: &ReadOptions) -> Option<ImageSummary> {
-        let bytes = std::fs::read(self.path(image_id, options)?).ok()?;
-        serde_json::from_slice(&bytes).ok()
+    fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
 
-    /// Keeps `summary` as the analysis of `image_id` (written to a temporary
-    /// file and renamed, so a reader never sees half of one), then drops the
-    /// oldest entries beyond [`MAX_ENTRIES`].
+    /// The analysis of `image_id`, if it and all its layers were kept;
+    /// anything unreadable is a miss.
+    pub fn get(&self, image_id: &str, options: &ReadOptions) -> Option<ImageSummary> {
+        let mut summary: ImageSummary = Self::read(&self.path(Entry::Image, image_id, options)?)?;
+        for layer in &mut summary.layers {
+            let kept = self.layer(layer.diff_id.as_deref()?, options)?;
+            if (kept.size_bytes, kept.tar_bytes) != (layer.size_bytes, layer.tar_bytes) {
+                return None;
+            }
+            layer.files = kept.files;
+            layer.whiteouts = kept.whiteouts;
+            layer.opaque_dirs = kept.opaque_dirs;
+            layer.package_databases = kept.package_databases;
+        }
+        Some(summary)
+    }
+
+    /// The analyses kept of the layers among `diff_ids` (for
+    /// [`ReadOptions::known_layers`]: an image not kept whole may still share
+    /// layers with one that was).
+    pub fn layers(&self, diff_ids: &[String], options: &ReadOptions) -> Vec<LayerSummary> {
+        diff_ids
+            .iter()
+            .filter_map(|diff_id| self.layer(diff_id, options))
+            .collect()
+    }
+
+    fn layer(&self, diff_id: &str, options: &ReadOptions) -> Option<LayerSummary> {
+        let path = self.path(Entry::Layer, diff_id, options)?;
+        let layer: LayerSummary = Self::read(&path)?;
+        // Used: the last to go when layers are pruned.
+        let _ = std::fs::File::options()
+            .append(true)
+            .open(&path)
+            .and_then(|file| file.set_modified(SystemTime::now()));
+        (layer.diff_id.as_deref() == Some(diff_id)).then_some(layer)
+    }
+
+    /// Keeps `summary` as the analysis of `image_id`: each layer by its
+    /// `diff_id` (unless kept already), then the image without its layers'
+    /// file lists. Each file is written to a temporary file and renamed, so a
+    /// reader never sees half of one; the oldest entries beyond
+    /// [`MAX_ENTRIES`] images and [`MAX_LAYER_ENTRIES`] layers go.
     pub fn put(
         &self,
         image_id: &str,
         options: &ReadOptions,
         summary: &ImageSummary,
     ) -> io::Result<()> {
-        let Some(path) = self.path(image_id, options) else {
+        let Some(image_path) = self.path(Entry::Image, image_id, options) else {
             return Ok(());
         };
         std::fs::create_dir_all(&self.dir)?;
-        let mut temp = tempfile::NamedTempFile::new_in(&self.dir)?;
-        serde_json::to_writer(&mut temp, summary).map_err(io::Error::other)?;
-        temp.persist(&path).map_err(|e| e.error)?;
-        self.prune()
+        let mut outline = summary.clone();
+        for layer in &mut outline.layers {
+            let Some(diff_id) = layer.diff_id.clone() else {
+                // A layer no digest names cannot be found again: neither can the image.
+                return Ok(());
+            };
+            if self.layer(&diff_id, options).is_none()
+                && let Some(path) = self.path(Entry::Layer, &diff_id, options)
+            {
+                self.write(&path, layer)?;
+            }
+            layer.files = Vec::new();
+            layer.whiteouts = Vec::new();
+            layer.opaque_dirs = Vec::new();
+            layer.package_databases = Vec::new();
+        }
+        self.write(&image_path, &outline)?;
+        self.prune(Entry::Image)?;
+        self.prune(Entry::Layer)
     }
 
-    fn prune(&self) -> io::Result<()> {
-        let mut entries: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&self.dir)?
+    fn write(&self, path: &Path, value: &impl serde::Serialize) -> io::Result<()> {
+        let mut temp = tempfile::NamedTempFile::new_in(&self.dir)?;
+        serde_json::to_writer(&mut temp, value).map_err(io::Error::other)?;
+        temp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    fn prune(&self, entry: Entry) -> io::Result<()> {
+        let infix = format!("-{}-", entry.infix());
+        let mut entries: Vec<(SystemTime, PathBuf)> = std::fs::read_dir(&self.dir)?
             .flatten()
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.ends_with(".json") && name.contains(&infix)
+            })
             .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
             .collect();
-        if entries.len() <= MAX_ENTRIES {
+        if entries.len() <= entry.limit() {
             return Ok(());
         }
         entries.sort();
-        for (_, path) in &entries[..entries.len() - MAX_ENTRIES] {
+        for (_, path) in &entries[..entries.len() - entry.limit()] {
             let _ = std::fs::remove_file(path);
         }
         Ok(())
@@ -112,18 +213,111 @@ mod tests {
     fn only_image_ids_have_entries() {
         let cache = ImageCache::new("/nonexistent");
         let options = ReadOptions::default();
-        assert!(cache.path("sha256:abc", &options).is_none());
+        assert!(cache.path(Entry::Image, "sha256:abc", &options).is_none());
         assert!(
             cache
-                .path(&format!("sha256:{}", "../".repeat(21) + "x"), &options)
+                .path(
+                    Entry::Layer,
+                    &format!("sha256:{}", "../".repeat(21) + "x"),
+                    &options
+                )
                 .is_none()
         );
         let id = format!("sha256:{}", "a".repeat(64));
-        let path = cache.path(&id, &options).expect("a path");
+        let path = cache.path(Entry::Image, &id, &options).expect("a path");
         assert!(
             path.to_string_lossy()
-                .ends_with(&format!("-gzip6-{}.json", "a".repeat(64)))
+                .ends_with(&format!("-gzip6-image-{}.json", "a".repeat(64)))
         );
         assert!(cache.get(&id, &options).is_none());
+    }
+
+    fn image(diff_ids: &[u32]) -> ImageSummary {
+        let layers: Vec<LayerSummary> = diff_ids
+            .iter()
+            .enumerate()
+            .map(|(index, n)| LayerSummary {
+                index,
+                archive_path: format!("{n}/layer.tar"),
+                diff_id: Some(format!("sha256:{n:064x}")),
+                size_bytes: u64::from(*n) * 10,
+                tar_bytes: u64::from(*n) * 10 + 1024,
+                compressed_bytes: u64::from(*n),
+                created_by: Some(format!("RUN step {n}")),
+                comment: None,
+                files: vec![layercake_image::FileEntry {
+                    path: format!("/file-of-layer-{n}"),
+                    size: u64::from(*n) * 10,
+                    kind: layercake_image::FileKind::File,
+                    mode: 0o644,
+                }],
+                whiteouts: vec![format!("/gone-{n}")],
+                opaque_dirs: Vec::new(),
+                package_databases: Vec::new(),
+                content_key: (u64::from(*n) * 10 + 1024, u64::from(*n)),
+            })
+            .collect();
+        ImageSummary {
+            format: layercake_image::ArchiveFormat::LayerStore,
+            repo_tags: Vec::new(),
+            config: layercake_image::ImageConfig::default(),
+            size_bytes: layers.iter().map(|l| l.size_bytes).sum(),
+            tar_bytes: layers.iter().map(|l| l.tar_bytes).sum(),
+            compressed_bytes: layers.iter().map(|l| l.compressed_bytes).sum(),
+            layers,
+        }
+    }
+
+    fn entries(dir: &Path, infix: &str) -> usize {
+        std::fs::read_dir(dir)
+            .expect("dir")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(infix))
+            .count()
+    }
+
+    #[test]
+    fn layers_are_kept_once_and_known_to_every_image_that_shares_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = ImageCache::new(dir.path());
+        let options = ReadOptions::default();
+        let (a, b) = (image(&[1, 2]), image(&[1, 3]));
+        let (a_id, b_id) = (
+            format!("sha256:{:064x}", 0xa),
+            format!("sha256:{:064x}", 0xb),
+        );
+        cache.put(&a_id, &options, &a).expect("put");
+        assert_eq!(cache.get(&a_id, &options), Some(a.clone()));
+        // The image entry holds no file list: those are the layers'.
+        let image_file = cache.path(Entry::Image, &a_id, &options).expect("path");
+        let text = std::fs::read_to_string(image_file).expect("read");
+        assert!(!text.contains("/file-of-layer-1"), "{text}");
+        // B is not kept, but its first layer is known.
+        assert_eq!(cache.get(&b_id, &options), None);
+        let known = cache.layers(
+            &[format!("sha256:{:064x}", 1), format!("sha256:{:064x}", 3)],
+            &options,
+        );
+        assert_eq!(known, vec![a.layers[0].clone()]);
+        cache.put(&b_id, &options, &b).expect("put");
+        assert_eq!(cache.get(&b_id, &options), Some(b));
+        assert_eq!(entries(dir.path(), "-layer-"), 3, "layer 1 kept once");
+        assert_eq!(entries(dir.path(), "-image-"), 2);
+        // An image whose layer went is a miss, not half an image.
+        let layer_2 = cache
+            .path(Entry::Layer, &format!("sha256:{:064x}", 2), &options)
+            .expect("path");
+        std::fs::remove_file(layer_2).expect("rm");
+        assert_eq!(cache.get(&a_id, &options), None);
+        // Another gzip level is another analysis.
+        let other = ReadOptions {
+            gzip_level: None,
+            ..ReadOptions::default()
+        };
+        assert!(
+            cache
+                .layers(&[format!("sha256:{:064x}", 1)], &other)
+                .is_empty()
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use layercake_image::{ImageError, ImageSummary, ReadOptions};
+use layercake_image::{ImageError, ImageSummary, LayerSummary, ReadOptions};
 
 use crate::layer_store;
 use crate::process::{Captured, capture, docker_command, first_line};
@@ -235,27 +235,41 @@ impl Docker {
 
     /// [`Docker::read_image`] for an image that shares layers with `previous`
     /// (head after base): layers `previous` already read are skipped unread,
-    /// so only the new ones are scanned and gzip-measured. Layers are
-    /// recognised by their content key (size and first 4 KiB; archive member
-    /// names differ between saves); a reused layer whose `diff_id` then turns
-    /// out to differ from the one it stood for makes it read the image again
-    /// in full.
+    /// so only the new ones are scanned and gzip-measured (see
+    /// [`Docker::read_image_knowing`]).
     pub fn read_image_after(
         &self,
         image: &str,
         options: &ReadOptions,
         previous: &ImageSummary,
     ) -> Result<ImageSummary, DockerError> {
+        self.read_image_knowing(image, options, &previous.layers)
+    }
+
+    /// [`Docker::read_image`], skipping the layers among `known` unread. From
+    /// the layer store they are recognised by `diff_id`; from `docker save`,
+    /// by their content key (size and first 4 KiB; archive member names
+    /// differ between saves), and a reused layer whose `diff_id` then turns
+    /// out to differ from the one it stood for makes it read the image again
+    /// in full.
+    pub fn read_image_knowing(
+        &self,
+        image: &str,
+        options: &ReadOptions,
+        known: &[LayerSummary],
+    ) -> Result<ImageSummary, DockerError> {
+        if known.is_empty() {
+            return self.read_image(image, options);
+        }
         let with_known = ReadOptions {
-            known_layers: previous.layers.clone(),
+            known_layers: known.to_vec(),
             ..options.clone()
         };
         let summary = self.read_image(image, &with_known)?;
         // A reused layer must be the layer its diff_id (read last, from the
         // config) says it is; a content key is only a shortcut to find it.
         let consistent = summary.layers.iter().all(|layer| {
-            previous
-                .layers
+            known
                 .iter()
                 .find(|known| known.content_key == layer.content_key)
                 .is_none_or(|known| known.diff_id.is_some() && known.diff_id == layer.diff_id)
@@ -268,9 +282,10 @@ impl Docker {
     }
 
     /// An image's analysis: from `cache` when an earlier read kept it (no
-    /// `docker save` then), else read — after `previous`, when given, so the
-    /// layers it shares are not read again — and kept in `cache`. `image_id`
-    /// must be the image's ID (`sha256:…`, what a build reports), the key.
+    /// read at all then), else read — skipping the layers `previous` (when
+    /// given) or any image kept in `cache` already measured — and kept in
+    /// `cache`. `image_id` must be the image's ID (`sha256:…`, what a build
+    /// reports), the key.
     pub fn read_image_cached(
         &self,
         image_id: &str,
@@ -281,15 +296,45 @@ impl Docker {
         if let Some(summary) = cache.and_then(|c| c.get(image_id, options)) {
             return Ok(summary);
         }
-        let summary = match previous {
-            Some(previous) => self.read_image_after(image_id, options, previous)?,
-            None => self.read_image(image_id, options)?,
-        };
+        let mut known: Vec<LayerSummary> = previous.map(|p| p.layers.clone()).unwrap_or_default();
+        if let Some(cache) = cache {
+            // Unknown diff_ids only cost the cache's help, not the read.
+            let diff_ids = self.diff_ids(image_id).unwrap_or_default();
+            known.extend(cache.layers(&diff_ids, options));
+        }
+        let summary = self.read_image_knowing(image_id, options, &known)?;
         if let Some(cache) = cache {
             // A cache that cannot be written only costs the next run time.
             let _ = cache.put(image_id, options, &summary);
         }
         Ok(summary)
+    }
+
+    /// The image's layers' `diff_id`s, base-most first (`docker image inspect`).
+    pub fn diff_ids(&self, image: &str) -> Result<Vec<String>, DockerError> {
+        let command_text = format!("docker image inspect {image}");
+        let captured = self.run(
+            &command_text,
+            &[
+                "image",
+                "inspect",
+                "--format",
+                "{{json .RootFS.Layers}}",
+                image,
+            ],
+            IMAGE_COMMAND_LIMIT,
+        )?;
+        if !captured.success() {
+            return Err(failed(command_text, &captured));
+        }
+        let output = captured.stdout.trim();
+        let layers: Option<Vec<String>> =
+            serde_json::from_str(output).map_err(|_| DockerError::UnexpectedOutput {
+                command: command_text,
+                output: output.chars().take(200).collect(),
+                expected: "the layers' diff_ids as JSON",
+            })?;
+        Ok(layers.unwrap_or_default())
     }
 
     /// What the image is made of: read from the engine's layer store when

@@ -295,6 +295,67 @@ fn a_kept_analysis_answers_without_reading_the_image_again() {
 }
 
 #[test]
+fn an_image_not_kept_takes_the_layers_it_shares_with_one_that_was() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let first_file = format!("FROM {base_image}\nRUN echo {} > /a\n", token());
+    let second_file = format!("{first_file}RUN echo more > /b\n");
+    let mut ids = Vec::new();
+    let mut guards = Vec::new();
+    for file in [&first_file, &second_file] {
+        let context = Context::new(file);
+        let tag = ImageGuard::unique(&docker, "layercake-test/shared-layers");
+        let (outcome, _, _) = build(&docker, &context.request(tag.tag()));
+        let BuildStatus::Built { image_id } = outcome.status else {
+            panic!("{outcome:?}");
+        };
+        ids.push(image_id);
+        guards.push(tag);
+    }
+    let options = ReadOptions::default();
+    for source in [ImageSource::LayerStoreOrSave, ImageSource::Save] {
+        let docker = docker.clone().reading_images_from(source);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = layercake_build::ImageCache::new(dir.path());
+        let first = docker
+            .read_image_cached(&ids[0], &options, None, Some(&cache))
+            .expect("first image");
+        // Mark the kept analysis of the RUN layer both images share: if the
+        // second image's read takes it from the cache, the mark shows.
+        let shared = first.layers[1].diff_id.clone().expect("diff_id");
+        let hex = shared.trim_start_matches("sha256:");
+        let entry = std::fs::read_dir(dir.path())
+            .expect("cache dir")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(&format!("-layer-{hex}.json")))
+            .expect("the shared layer is kept");
+        let mut layer: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&entry).expect("read")).expect("json");
+        layer["compressed_bytes"] = serde_json::Value::from(424_242);
+        std::fs::write(&entry, layer.to_string()).expect("write");
+
+        let second = docker
+            .read_image_cached(&ids[1], &options, None, Some(&cache))
+            .expect("second image");
+        assert_eq!(second.layers[1].diff_id.as_deref(), Some(shared.as_str()));
+        assert_eq!(
+            second.layers[1].compressed_bytes, 424_242,
+            "{source:?}: the shared layer came from the cache"
+        );
+        let read = docker.read_image(&ids[1], &options).expect("read");
+        assert_eq!(
+            second.layers[2], read.layers[2],
+            "{source:?}: the new layer was read"
+        );
+        assert_ne!(read.layers[1].compressed_bytes, 424_242);
+    }
+    drop(guards);
+}
+
+#[test]
 fn a_failing_run_is_a_failed_outcome_with_the_error_and_last_lines() {
     let Some(docker) = docker_or_skip() else {
         return;

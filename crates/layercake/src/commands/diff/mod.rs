@@ -95,8 +95,9 @@ pub struct BuildFlags {
         default_value_t = 1800
     )]
     pub timeout: u64,
-    /// Where image analyses are kept by image ID, so an image built again
-    /// unchanged is not read again (default: `~/.cache/layercake/images`).
+    /// Where image analyses are kept, by image ID and each layer by `diff_id`:
+    /// an image built again unchanged is not read again, and a new image reads
+    /// only the layers no kept image has (default: `~/.cache/layercake/images`).
     #[arg(long, value_name = "DIR", env = "LAYERCAKE_IMAGE_CACHE")]
     pub image_cache: Option<PathBuf>,
     /// Keep no image analyses.
