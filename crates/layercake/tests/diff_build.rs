@@ -256,12 +256,16 @@ fn fake_npm() -> &'static str {
 /// The report of the node project built from `dockerfile(base_image)`,
 /// after a pull request that only edits `src/index.js`.
 fn probed(dockerfile: impl Fn(&str) -> String) -> Option<Value> {
+    probed_with(dockerfile, &[])
+}
+
+fn probed_with(dockerfile: impl Fn(&str) -> String, args: &[&str]) -> Option<Value> {
     let docker = docker_or_skip()?;
     let base_image = busybox_base(&docker);
     let repo = node_project(&dockerfile(&base_image));
     repo.write("src/index.js", "console.log('hello')\n");
     repo.commit("touch the source");
-    let (report, _) = report(&repo, &[]);
+    let (report, _) = report(&repo, args);
     Some(image(&report, "Dockerfile").clone())
 }
 
@@ -301,14 +305,36 @@ fn the_probe_confirms_a_broad_copy_before_install() {
     );
 }
 
+fn unbuilt_deps_stage(base: &str) -> String {
+    format!(
+        "FROM {base} AS deps\n{}\nWORKDIR /app\nCOPY . .\nRUN npm ci\n\nFROM {base}\nCOPY package.json /srv/\nUSER 1000\n",
+        fake_npm()
+    )
+}
+
+#[test]
+fn a_broad_copy_in_a_stage_the_target_never_builds_is_not_reported_or_probed() {
+    let Some(image) = probed(unbuilt_deps_stage) else {
+        return;
+    };
+    assert_eq!(image["probe"], Value::Null, "{image:#}");
+    assert!(
+        image["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["line"].as_u64().unwrap() >= 8),
+        "only the target's findings: {image:#}"
+    );
+    let outside = &image["findings_outside_target"][0];
+    assert_eq!(outside["stage"], "deps", "{image:#}");
+    assert!(outside["findings"].as_u64().unwrap() >= 1);
+}
+
 #[test]
 fn the_probe_refutes_a_broad_copy_in_a_stage_the_target_never_builds() {
-    let Some(image) = probed(|base| {
-        format!(
-            "FROM {base} AS deps\n{}\nWORKDIR /app\nCOPY . .\nRUN npm ci\n\nFROM {base}\nCOPY package.json /srv/\nUSER 1000\n",
-            fake_npm()
-        )
-    }) else {
+    // Asked for every stage, the finding is reported, and the probe refutes it.
+    let Some(image) = probed_with(unbuilt_deps_stage, &["--all-stages"]) else {
         return;
     };
     let probe = &image["probe"];
@@ -505,4 +531,120 @@ fn in_github_actions_each_build_log_is_a_folded_group() {
         "{}",
         String::from_utf8_lossy(&quiet.stderr)
     );
+}
+
+/// Builds `dockerfile` (from stdin, no context) as a new image guarded for
+/// removal.
+fn built_image(
+    docker: &layercake_build::Docker,
+    prefix: &str,
+    dockerfile: &str,
+) -> layercake_testkit::ImageGuard {
+    let guard = layercake_testkit::ImageGuard::unique(docker, prefix);
+    let mut build = std::process::Command::new(docker.binary())
+        .args(["build", "-q", "-t", guard.tag(), "-"])
+        .env("DOCKER_BUILDKIT", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("docker build");
+    {
+        use std::io::Write;
+        let mut stdin = build.stdin.take().expect("stdin");
+        stdin
+            .write_all(dockerfile.as_bytes())
+            .expect("write Dockerfile");
+    }
+    assert!(build.wait().expect("docker build").success());
+    guard
+}
+
+/// A Dependabot-style pull request: the base image moves to a new version
+/// (here a locally made "3.11" that is 200 kB larger than "3.9"). The
+/// review shows the `FROM` as one edited row with its size change, the
+/// findings the Dockerfile already had stay unchanged, and it passes.
+#[test]
+fn a_base_image_bump_is_one_row_and_passes() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let busybox = busybox_base(&docker);
+    let old = built_image(
+        &docker,
+        "layercake-test/python-slim",
+        &format!(
+            "FROM {busybox}\nRUN mkdir -p /usr/lib\n{}\n",
+            dd("/usr/lib/python3.9.so", 100)
+        ),
+    );
+    let new = built_image(
+        &docker,
+        "layercake-test/python-slim",
+        &format!(
+            "FROM {busybox}\nRUN mkdir -p /usr/lib\n{}\n",
+            dd("/usr/lib/python3.11.so", 300)
+        ),
+    );
+    let dockerfile = |from: &str, stage: &str| {
+        format!(
+            "FROM {from}{stage}\nWORKDIR /usr/src/app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt 2>/dev/null || true\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+        )
+    };
+    let repo = repo_with(&[
+        ("Dockerfile", dockerfile(old.tag(), "")),
+        ("requirements.txt", "flask\n".to_string()),
+        ("app.py", "print('hi')\n".to_string()),
+    ]);
+    repo.write("Dockerfile", &dockerfile(new.tag(), " AS base"));
+    repo.commit("bump the base image and name the stage");
+
+    let (report, code) = report(&repo, &[]);
+    assert_eq!(code, Some(0), "{report:#}");
+    let image = image(&report, "Dockerfile");
+    let findings = image["findings"].as_array().expect("findings");
+    assert!(
+        findings.iter().all(|f| f["change"] == "unchanged"),
+        "nothing new or fixed: {findings:#?}"
+    );
+    assert!(
+        findings.iter().any(|f| f["code"] == "LC401"),
+        "{findings:#?}"
+    );
+
+    let deltas = image["layer_deltas"].as_array().expect("layer_deltas");
+    let from_rows: Vec<&Value> = deltas
+        .iter()
+        .filter(|d| d["from_base_image"] == true)
+        .collect();
+    assert_eq!(
+        from_rows.len(),
+        1,
+        "one row for the base image: {deltas:#?}"
+    );
+    let from = from_rows[0];
+    assert_eq!(from["delta_bytes"], 200 * 1024, "{from:#}");
+    assert_eq!(from["line_start"], 1);
+    assert_eq!(from["base_line_start"], 1);
+    assert_eq!(from["base_instruction"], format!("FROM {}", old.tag()));
+    assert!(
+        deltas.iter().all(|d| d["line_start"] != Value::Null),
+        "no instruction is removed: {deltas:#?}"
+    );
+    let stages = image["stage_deltas"].as_array().expect("stage_deltas");
+    let own = stages
+        .iter()
+        .find(|s| s["stage"] == "base")
+        .expect("stage base");
+    assert_eq!(own["base_stage"], "stage-0", "{stages:#?}");
+    // `COPY . .` copies the Dockerfile, 8 bytes longer by ` AS base`.
+    assert_eq!(own["delta_bytes"], " AS base".len(), "{stages:#?}");
+
+    let out = diff(&repo, &["--base", "main", "--quiet"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("(was FROM {})", old.tag())),
+        "the text names both images: {text}"
+    );
+    assert!(text.contains("base (was stage-0)"), "{text}");
+    assert!(text.contains("0 new, 0 fixed"), "{text}");
 }

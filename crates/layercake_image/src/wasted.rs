@@ -19,6 +19,8 @@ pub struct WastedPath {
     pub wasted_bytes: u64,
     /// True when the final image does not have the path at all (a whiteout deleted it).
     pub removed: bool,
+    /// The last layer that hid a copy of it (overwrote or deleted one).
+    pub last_hidden_by_layer: usize,
 }
 
 /// Bytes stored in layers but hidden by later layers.
@@ -28,6 +30,10 @@ pub struct WastedSpace {
     pub total_bytes: u64,
     /// Every path that wastes bytes, most wasteful first.
     pub paths: Vec<WastedPath>,
+    /// The wasted bytes by the layer that hid them (indexed like the image's
+    /// layers): with the base image's layers first, the sum over its layers
+    /// is what the base image wastes by itself.
+    pub hidden_by_layer: Vec<u64>,
 }
 
 impl WastedSpace {
@@ -41,21 +47,26 @@ impl WastedSpace {
 /// (the last one is what the image shows); a file later deleted by a whiteout or an
 /// opaque directory wastes every copy. dive counts all N copies (dive #684); this does not.
 pub fn wasted_space(image: &ImageSummary) -> WastedSpace {
-    let mut by_path: HashMap<String, (u32, u64)> = HashMap::new();
+    // Per path: copies hidden, bytes hidden, the last layer that hid one.
+    let mut by_path: HashMap<String, (u32, u64, usize)> = HashMap::new();
+    let mut hidden_by_layer = vec![0u64; image.layers.len()];
     let mut filesystem = Filesystem::default();
-    for layer in &image.layers {
+    for (position, layer) in image.layers.iter().enumerate() {
+        let hidden_here = &mut hidden_by_layer[position];
         filesystem.apply(layer, &mut |path, old| {
             if old.kind == FileKind::File {
                 let slot = by_path.entry(path.to_owned()).or_default();
                 slot.0 += 1;
                 slot.1 = slot.1.saturating_add(old.size);
+                slot.2 = position;
+                *hidden_here = hidden_here.saturating_add(old.size);
             }
         });
     }
     let mut paths: Vec<WastedPath> = by_path
         .into_iter()
-        .filter(|(_, (_, wasted))| *wasted > 0)
-        .map(|(path, (discarded, wasted_bytes))| {
+        .filter(|(_, (_, wasted, _))| *wasted > 0)
+        .map(|(path, (discarded, wasted_bytes, last_hidden_by_layer))| {
             let present = filesystem
                 .get(&path)
                 .is_some_and(|e| e.kind == FileKind::File);
@@ -64,6 +75,7 @@ pub fn wasted_space(image: &ImageSummary) -> WastedSpace {
                 removed: filesystem.get(&path).is_none(),
                 path,
                 wasted_bytes,
+                last_hidden_by_layer,
             }
         })
         .collect();
@@ -75,5 +87,6 @@ pub fn wasted_space(image: &ImageSummary) -> WastedSpace {
     WastedSpace {
         total_bytes: paths.iter().map(|p| p.wasted_bytes).sum(),
         paths,
+        hidden_by_layer,
     }
 }

@@ -288,6 +288,12 @@ fn wasted_space_counts_n_minus_one_copies() {
     );
     assert_eq!(wasted.top(1).len(), 1);
     assert_eq!(wasted.top(10).len(), 2);
+    // Layer 2 hid the first bundle.js; layer 3 the second and the cache.
+    assert_eq!(wasted.hidden_by_layer, [0, 1000, 1100 + 300]);
+    assert_eq!(
+        (bundle.last_hidden_by_layer, cache.last_hidden_by_layer),
+        (2, 2)
+    );
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub use finding::{Applicability, Category, Edit, FileReport, Finding, Fix, Sever
 pub use fix::apply_fixes;
 pub use package_install::is_build_package;
 pub use registry::{RULES, rule_by_code, rule_by_name};
-pub use rule::{FindingSink, LintContext, Rule, RuleMeta};
+pub use rule::{FindingSink, FindingSubject, LintContext, Rule, RuleMeta};
 pub use settings::LintSettings;
 pub use suppression::{Suppressions, UnknownSuppression, apply_suppressions};
 

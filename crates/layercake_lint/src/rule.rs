@@ -119,4 +119,21 @@ pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     /// Reports what is wrong in `ctx`.
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>);
+    /// What the rule's findings are about. A review matches a finding
+    /// between the base and head of a change by it: an instruction's finding
+    /// through the instruction's pairing, an image's finding by its rule.
+    fn subject(&self) -> FindingSubject {
+        FindingSubject::Instruction
+    }
+}
+
+/// What a finding is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindingSubject {
+    /// The instruction it sits on (most rules).
+    Instruction,
+    /// The shipped image as a whole (it runs as root, it is built on a
+    /// toolchain image): the instruction it sits on only shows where. A
+    /// restructured Dockerfile that still ships such an image still has it.
+    Image,
 }

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod image_ref;
+mod pairing;
 
 use imbl::OrdMap;
 use std::cell::Cell;
@@ -17,6 +18,7 @@ use layercake_syntax::{Args, Command, Dockerfile, Instruction, Keyword, TextRang
 use serde::Serialize;
 
 pub use image_ref::ImageRef;
+pub use pairing::{DockerfilePairing, DockerfileVersion, PairKind, instruction_key};
 
 use layercake_syntax::shell::expand_word;
 pub use layercake_syntax::shell::{ExpandedWord, ShellError};

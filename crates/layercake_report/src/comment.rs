@@ -190,6 +190,12 @@ fn size_table(out: &mut String, report: &DiffReport, detail: Detail) {
             (Some(delta), _) => format!("**{}**", format_signed_bytes(delta)),
             (None, _) => reason_short(image),
         };
+        let change = match image.compressed_delta_bytes {
+            Some(compressed) => {
+                format!("{change}<br>{} compressed", format_signed_bytes(compressed))
+            }
+            None => change,
+        };
         let budget = match &image.budget {
             None => "–".to_string(),
             Some(b) if b.verdict == "pass" => "✅ within budget".to_string(),
@@ -364,6 +370,11 @@ fn fixed_findings(out: &mut String, report: &DiffReport, detail: Detail) {
             if unchanged == 1 { "is" } else { "are" }
         );
     }
+    for image in &report.images {
+        if let Some(sentence) = crate::markdown::outside_target_sentence(image) {
+            let _ = writeln!(out, "{}: {sentence}\n", code(&image.dockerfile));
+        }
+    }
 }
 
 fn evidence(out: &mut String, report: &DiffReport) {
@@ -386,12 +397,10 @@ fn evidence(out: &mut String, report: &DiffReport) {
                 if probe.rerun.len() == 1 { "" } else { "s" }
             ));
         }
-        if let Some(wasted) = image.wasted_bytes.filter(|&w| w >= 1_000_000) {
-            lines.push(format!(
-                "- {}: {} of the image is hidden by later layers (written, then overwritten or deleted)",
-                code(&image.dockerfile),
-                format_bytes(wasted)
-            ));
+        if image.wasted_bytes.is_some_and(|w| w >= 1_000_000)
+            && let Some(sentence) = crate::markdown::wasted_sentence(image)
+        {
+            lines.push(format!("- {}: {sentence}", code(&image.dockerfile)));
         }
         for dropped in &image.dropped {
             lines.push(format!(
@@ -420,13 +429,14 @@ fn layers(out: &mut String, image: &ImageReport, chart: bool) {
         "<details><summary>Layers of {}: base vs head</summary>\n",
         text(&image.dockerfile)
     );
+    crate::markdown::stage_table(out, image);
     out.push_str("| line | instruction | base | head | change |\n|---:|---|---:|---:|---:|\n");
     for delta in &rows {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
             delta.line_start.map_or("–".to_string(), |l| l.to_string()),
-            code(&delta.instruction),
+            crate::markdown::instruction_cell(delta),
             format_bytes(delta.base_bytes),
             format_bytes(delta.head_bytes),
             format_signed_bytes(delta.delta_bytes)

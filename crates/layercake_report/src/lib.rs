@@ -15,7 +15,7 @@ mod text;
 mod types;
 mod untrusted;
 
-pub use classify::classify;
+pub use classify::{ClassifiedFindings, LintedVersion, StageScope, classify};
 pub use comment::{COMMENT_LIMIT, CommentOptions, comment_marker, render_comment};
 /// Sizes for people, in SI units (`12.3 MB`, `+4.0 kB`), as budgets print them.
 pub use layercake_config::{format_bytes, format_signed_bytes};

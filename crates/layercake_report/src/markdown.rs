@@ -2,7 +2,7 @@
 
 use crate::escape::{code, fenced, text};
 use crate::text::{count, reason_text, short};
-use crate::types::{Change, DiffReport, ImageReport, SideReport, SideStatus};
+use crate::types::{Change, DiffReport, ImageReport, LayerDelta, SideReport, SideStatus};
 use crate::{format_bytes, format_signed_bytes};
 use std::fmt::Write as _;
 
@@ -28,17 +28,21 @@ pub fn render_markdown(report: &DiffReport) -> String {
         out.push_str("No Dockerfile is affected by this change.\n");
         return out;
     }
-    out.push_str("| Dockerfile | why | base | head | change | budget | new | fixed | unchanged |\n|---|---|---:|---:|---:|---|---:|---:|---:|\n");
+    out.push_str("| Dockerfile | why | base | head | change | compressed | budget | new | fixed | unchanged |\n|---|---|---:|---:|---:|---:|---|---:|---:|---:|\n");
     for image in &report.images {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             code(&image.dockerfile),
             text(&reason_text(image)),
             side_size(&image.base),
             side_size(&image.head),
             image
                 .delta_bytes
+                .map(format_signed_bytes)
+                .unwrap_or_else(|| "–".into()),
+            image
+                .compressed_delta_bytes
                 .map(format_signed_bytes)
                 .unwrap_or_else(|| "–".into()),
             image
@@ -88,7 +92,7 @@ fn render_image(out: &mut String, image: &ImageReport) {
                     .line_start
                     .map(|l| l.to_string())
                     .unwrap_or_else(|| "–".into()),
-                code(&delta.instruction),
+                instruction_cell(delta),
                 format_bytes(delta.base_bytes),
                 format_bytes(delta.head_bytes),
                 format_signed_bytes(delta.delta_bytes)
@@ -96,15 +100,9 @@ fn render_image(out: &mut String, image: &ImageReport) {
         }
         out.push('\n');
     }
+    stage_table(out, image);
     if let Some(files) = &image.files {
-        let rows: Vec<_> = files
-            .added
-            .iter()
-            .map(|f| ("added", f))
-            .chain(files.grown.iter().map(|f| ("grown", f)))
-            .chain(files.removed.iter().map(|f| ("removed", f)))
-            .take(ROWS)
-            .collect();
+        let rows: Vec<_> = files.by_size().into_iter().take(ROWS).collect();
         if !rows.is_empty() {
             out.push_str("<details><summary>Files that changed</summary>\n\n| path | change | bytes |\n|---|---|---:|\n");
             for (kind, file) in rows {
@@ -118,12 +116,8 @@ fn render_image(out: &mut String, image: &ImageReport) {
             out.push_str("\n</details>\n\n");
         }
     }
-    if let Some(wasted) = image.wasted_bytes.filter(|&w| w > 0) {
-        let _ = writeln!(
-            out,
-            "Wasted space in head: {} hidden by later layers.\n",
-            format_bytes(wasted)
-        );
+    if let Some(line) = wasted_sentence(image) {
+        let _ = writeln!(out, "{line}\n");
     }
     if let Some(probe) = &image.probe
         && probe.status == "ran"
@@ -159,6 +153,89 @@ fn render_image(out: &mut String, image: &ImageReport) {
             let _ = writeln!(out, "  - {}", text(evidence));
         }
     }
+    if let Some(sentence) = outside_target_sentence(image) {
+        let _ = writeln!(out, "\n{sentence}");
+    }
+}
+
+/// Says how many findings are in stages the target does not build.
+pub(crate) fn outside_target_sentence(image: &ImageReport) -> Option<String> {
+    let (total, stages) = crate::text::outside_target(image)?;
+    let stages: Vec<String> = stages.iter().map(|s| code(s)).collect();
+    Some(format!(
+        "{total} finding{} in stage{} {}, which this target does not build, {} not reported.",
+        if total == 1 { "" } else { "s" },
+        if stages.len() == 1 { "" } else { "s" },
+        stages.join(", "),
+        if total == 1 { "is" } else { "are" }
+    ))
+}
+
+/// An instruction in a table cell: with what it was, when head edited it.
+pub(crate) fn instruction_cell(delta: &LayerDelta) -> String {
+    match (&delta.base_instruction, delta.base_line_start) {
+        (Some(was), _) => format!("{} (was {})", code(&delta.instruction), code(was)),
+        (None, Some(line)) if delta.line_start.is_none() => {
+            format!("{} (line {line} at base)", code(&delta.instruction))
+        }
+        _ => code(&delta.instruction),
+    }
+}
+
+/// Size per stage, base against head, when there is more than the base
+/// image and one stage, or a stage was renamed.
+pub(crate) fn stage_table(out: &mut String, image: &ImageReport) {
+    let worth_showing =
+        image.stage_deltas.len() > 2 || image.stage_deltas.iter().any(|d| d.base_stage.is_some());
+    if !worth_showing {
+        return;
+    }
+    out.push_str("| stage | base | head | change |\n|---|---:|---:|---:|\n");
+    for delta in &image.stage_deltas {
+        let stage = match &delta.base_stage {
+            Some(was) => format!("{} (was {})", code(&delta.stage), code(was)),
+            None => code(&delta.stage),
+        };
+        let _ = writeln!(
+            out,
+            "| {stage} | {} | {} | {} |",
+            format_bytes(delta.base_bytes),
+            format_bytes(delta.head_bytes),
+            format_signed_bytes(delta.delta_bytes)
+        );
+    }
+    out.push('\n');
+}
+
+/// Wasted space in one sentence: head against base, and how much of it is
+/// the base image's own.
+pub(crate) fn wasted_sentence(image: &ImageReport) -> Option<String> {
+    let head = image.head.wasted.as_ref().filter(|w| w.bytes > 0)?;
+    let mut line = format!(
+        "Wasted space: {} hidden by later layers in {} path{}",
+        format_bytes(head.bytes),
+        head.paths,
+        if head.paths == 1 { "" } else { "s" }
+    );
+    if let Some(base) = &image.base.wasted {
+        let change = i128::from(head.bytes) - i128::from(base.bytes);
+        let _ = write!(
+            line,
+            " (base {}, {})",
+            format_bytes(base.bytes),
+            format_signed_bytes(i64::try_from(change).unwrap_or(0))
+        );
+    }
+    if head.base_image_bytes > 0 {
+        let _ = write!(
+            line,
+            "; {} of it is inside the base image's own layers, which this Dockerfile cannot change, and {} comes from its own layers",
+            format_bytes(head.base_image_bytes),
+            format_bytes(head.dockerfile_bytes())
+        );
+    }
+    line.push('.');
+    Some(line)
 }
 
 fn side_size(side: &SideReport) -> String {

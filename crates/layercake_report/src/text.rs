@@ -1,6 +1,8 @@
 //! The report for a terminal.
 
-use crate::types::{Change, DiffReport, ImageReport, SideReport, SideStatus};
+use crate::types::{
+    Change, DiffReport, ImageReport, LayerDelta, SideReport, SideStatus, StageDelta,
+};
 use crate::{format_bytes, format_signed_bytes};
 use std::fmt::Write as _;
 
@@ -80,49 +82,35 @@ fn render_image(out: &mut String, image: &ImageReport) {
             out,
             "  {label:<9} {:>10}  {line:<8} {}",
             format_signed_bytes(delta.delta_bytes),
-            delta.instruction
+            layer_delta_text(delta)
         );
         label = "";
     }
+    render_stages(out, image);
     if let Some(files) = &image.files {
         let mut label = "files";
-        let lists = [
-            ("added", &files.added),
-            ("grown", &files.grown),
-            ("removed", &files.removed),
-        ];
-        for (kind, list) in lists {
-            for file in list.iter().take(SHOWN) {
-                let _ = writeln!(
-                    out,
-                    "  {label:<9} {:>10}  {kind:<8} {}",
-                    format_signed_bytes(file.delta_bytes),
-                    file.path
-                );
-                label = "";
-            }
+        let changes = files.by_size();
+        for (kind, file) in changes.iter().take(SHOWN) {
+            let _ = writeln!(
+                out,
+                "  {label:<9} {:>10}  {kind:<8} {}",
+                format_signed_bytes(file.delta_bytes),
+                file.path
+            );
+            label = "";
+        }
+        let more = files
+            .changed_count()
+            .saturating_sub(SHOWN.min(changes.len()));
+        if more > 0 {
+            let _ = writeln!(
+                out,
+                "            and {more} more changed path{}",
+                plural(more)
+            );
         }
     }
-    if let Some(wasted) = image.wasted_bytes.filter(|&w| w > 0) {
-        let largest = image
-            .wasted
-            .first()
-            .map(|w| {
-                if w.removed {
-                    format!(", most in {} (deleted by a later layer)", w.path)
-                } else {
-                    format!(", most in {} (written {} times)", w.path, w.copies)
-                }
-            })
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  wasted    {} hidden by later layers in {} path{}{largest}",
-            format_bytes(wasted),
-            image.wasted.len(),
-            if image.wasted.len() == 1 { "" } else { "s" }
-        );
-    }
+    render_wasted(out, image);
     if let Some(packages) = &image.build_packages {
         let _ = writeln!(out, "  packages  {}", packages.summary);
     }
@@ -163,13 +151,22 @@ fn render_image(out: &mut String, image: &ImageReport) {
             }
         }
     }
-    let _ = writeln!(
+    let _ = write!(
         out,
         "  findings  {} new, {} fixed, {} unchanged",
         count(image, Change::New),
         count(image, Change::Fixed),
         count(image, Change::Unchanged)
     );
+    if let Some((total, stages)) = outside_target(image) {
+        let _ = write!(
+            out,
+            "; {total} more in stage{} {} (not built for this target; --all-stages shows them)",
+            plural(stages.len()),
+            stages.join(", ")
+        );
+    }
+    out.push('\n');
     for finding in image
         .findings
         .iter()
@@ -198,6 +195,137 @@ fn render_image(out: &mut String, image: &ImageReport) {
             dropped.code, dropped.line, dropped.why
         );
     }
+}
+
+/// An instruction as a size row shows it: with what it was, when edited.
+pub(crate) fn layer_delta_text(delta: &LayerDelta) -> String {
+    match (&delta.base_instruction, delta.base_line_start) {
+        (Some(was), Some(line)) if delta.line_start != Some(line) => {
+            format!("{} (was line {line}: {was})", delta.instruction)
+        }
+        (Some(was), _) => format!("{} (was {was})", delta.instruction),
+        (None, Some(line)) if delta.line_start.is_none() => {
+            format!("{} (line {line} at base)", delta.instruction)
+        }
+        _ => delta.instruction.clone(),
+    }
+}
+
+/// A stage's name as a size row shows it: with its old name, when renamed.
+pub(crate) fn stage_delta_text(delta: &StageDelta) -> String {
+    match &delta.base_stage {
+        Some(was) => format!("{} (was {was})", delta.stage),
+        None => delta.stage.clone(),
+    }
+}
+
+/// Size per stage, when the image has more than its base image and one
+/// stage, or a stage was renamed.
+fn render_stages(out: &mut String, image: &ImageReport) {
+    let worth_showing =
+        image.stage_deltas.len() > 2 || image.stage_deltas.iter().any(|d| d.base_stage.is_some());
+    if !worth_showing {
+        return;
+    }
+    let mut label = "by stage";
+    for delta in &image.stage_deltas {
+        let _ = writeln!(
+            out,
+            "  {label:<9} {:>10}  {} ({} → {})",
+            format_signed_bytes(delta.delta_bytes),
+            stage_delta_text(delta),
+            format_bytes(delta.base_bytes),
+            format_bytes(delta.head_bytes)
+        );
+        label = "";
+    }
+}
+
+/// Wasted space, head against base, split into what the base image wastes
+/// by itself and what the Dockerfile's layers cause.
+fn render_wasted(out: &mut String, image: &ImageReport) {
+    let Some(head) = image.head.wasted.as_ref().filter(|w| w.bytes > 0) else {
+        return;
+    };
+    let own = head.dockerfile_bytes();
+    let mut line = format!(
+        "  wasted    {} hidden by later layers in {} path{}",
+        format_bytes(head.bytes),
+        head.paths,
+        plural(head.paths)
+    );
+    if let Some(base) = &image.base.wasted {
+        let _ = write!(
+            line,
+            " (base {}, {})",
+            format_bytes(base.bytes),
+            format_signed_bytes(signed(head.bytes) - signed(base.bytes))
+        );
+    }
+    let largest = image
+        .wasted
+        .iter()
+        .find(|w| !w.in_base_image)
+        .map(|w| {
+            if w.removed {
+                format!(", most in {} (deleted by a later layer)", w.path)
+            } else {
+                format!(", most in {} (written {} times)", w.path, w.copies)
+            }
+        })
+        .unwrap_or_default();
+    if head.base_image_bytes == 0 {
+        let _ = writeln!(out, "{line}{largest}");
+        return;
+    }
+    let _ = writeln!(out, "{line}");
+    let _ = writeln!(
+        out,
+        "            {} of it inside the base image's own layers, which this Dockerfile cannot change",
+        format_bytes(head.base_image_bytes)
+    );
+    if own > 0 {
+        let change = image
+            .base
+            .wasted
+            .as_ref()
+            .map(|b| {
+                format!(
+                    " ({})",
+                    format_signed_bytes(signed(own) - signed(b.dockerfile_bytes()))
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "            {} from this Dockerfile's layers{change}{largest}",
+            format_bytes(own)
+        );
+    }
+}
+
+/// Findings left out because the target does not build their stage: how
+/// many, and the stages.
+pub(crate) fn outside_target(image: &ImageReport) -> Option<(usize, Vec<&str>)> {
+    let total: usize = image
+        .findings_outside_target
+        .iter()
+        .map(|s| s.findings)
+        .sum();
+    let stages = image
+        .findings_outside_target
+        .iter()
+        .map(|s| s.stage.as_str())
+        .collect();
+    (total > 0).then_some((total, stages))
+}
+
+pub(crate) fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+fn signed(bytes: u64) -> i64 {
+    i64::try_from(bytes).unwrap_or(i64::MAX)
 }
 
 fn render_sizes(out: &mut String, image: &ImageReport) {

@@ -132,7 +132,8 @@ pub struct ImageReport {
     #[serde(default)]
     pub files: Option<FileChanges>,
     /// Bytes head's layers store that its final filesystem hides
-    /// (overwritten or deleted by a later layer; N−1 copies of a file written N times).
+    /// (overwritten or deleted by a later layer; N−1 copies of a file written
+    /// N times): `head.wasted.bytes`, split there by who caused it.
     #[serde(default)]
     pub wasted_bytes: Option<u64>,
     /// The paths that waste the most, in head.
@@ -144,8 +145,13 @@ pub struct ImageReport {
     /// The budget verdict.
     #[serde(default)]
     pub budget: Option<BudgetReport>,
-    /// Lint findings of head and base, each marked new, fixed or unchanged.
+    /// Lint findings of head and base, each marked new, fixed or unchanged,
+    /// in the stages the target builds (every stage with `--all-stages`).
     pub findings: Vec<DiffFinding>,
+    /// Head findings left out because they are in stages the target does not
+    /// build (a `dev` stage), counted by stage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings_outside_target: Vec<StageFindings>,
     /// Findings the built image or the probe showed to be wrong, left out of `findings`.
     #[serde(default)]
     pub dropped: Vec<DroppedFinding>,
@@ -188,6 +194,9 @@ pub struct SideReport {
     /// The image's layers, base-most first.
     #[serde(default)]
     pub layers: Vec<LayerReport>,
+    /// Bytes the image's layers store that its final filesystem hides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasted: Option<WastedSummary>,
     /// The build itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<BuildInfo>,
@@ -204,6 +213,7 @@ impl SideReport {
             compressed_bytes: None,
             user: None,
             layers: Vec::new(),
+            wasted: None,
             build: None,
         }
     }
@@ -260,6 +270,14 @@ pub struct LayerDelta {
     pub line_start: Option<usize>,
     /// Last line at head.
     pub line_end: Option<usize>,
+    /// The instruction at base, when head edited it (a bumped `FROM`, a `RUN`
+    /// that installs one more package); for a removed instruction see
+    /// `instruction`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_instruction: Option<String>,
+    /// Its first line at base; `None` when the instruction is new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_line_start: Option<usize>,
     /// Whether these are the base image's layers.
     pub from_base_image: bool,
     /// Bytes at base (0 when new).
@@ -275,6 +293,9 @@ pub struct LayerDelta {
 pub struct StageDelta {
     /// The stage's name, `stage-N`, or `base image` for what the root `FROM` pulls in.
     pub stage: String,
+    /// Its name at base, when head renamed (or newly named) it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_stage: Option<String>,
     /// Bytes of the stage's own layers at base.
     pub base_bytes: u64,
     /// At head.
@@ -292,6 +313,9 @@ pub struct FileChanges {
     pub removed: Vec<FileChange>,
     /// The paths that grew the most.
     pub grown: Vec<FileChange>,
+    /// The paths that shrank the most.
+    #[serde(default)]
+    pub shrunk: Vec<FileChange>,
     /// Changes by directory, largest first.
     pub directories: Vec<DirectoryChange>,
     /// How many paths were added, removed and grown in all (the lists are cut).
@@ -300,6 +324,37 @@ pub struct FileChanges {
     pub removed_count: usize,
     /// See `added_count`.
     pub grown_count: usize,
+    /// See `added_count`.
+    #[serde(default)]
+    pub shrunk_count: usize,
+}
+
+impl FileChanges {
+    /// The listed changes of every kind, largest change first: `added`,
+    /// `grown`, `shrunk` or `removed`, and the change.
+    pub fn by_size(&self) -> Vec<(&'static str, &FileChange)> {
+        let mut all: Vec<(&'static str, &FileChange)> = [
+            ("added", &self.added),
+            ("grown", &self.grown),
+            ("shrunk", &self.shrunk),
+            ("removed", &self.removed),
+        ]
+        .into_iter()
+        .flat_map(|(kind, list)| list.iter().map(move |change| (kind, change)))
+        .collect();
+        all.sort_by(|a, b| {
+            b.1.delta_bytes
+                .unsigned_abs()
+                .cmp(&a.1.delta_bytes.unsigned_abs())
+                .then_with(|| a.1.path.cmp(&b.1.path))
+        });
+        all
+    }
+
+    /// How many paths changed in all.
+    pub fn changed_count(&self) -> usize {
+        self.added_count + self.grown_count + self.shrunk_count + self.removed_count
+    }
 }
 
 /// One path's change.
@@ -324,6 +379,28 @@ pub struct DirectoryChange {
     pub changed_paths: usize,
 }
 
+/// Wasted space of one image: bytes its layers store that its final
+/// filesystem hides (overwritten or deleted by a later layer; N−1 copies of a
+/// file written N times).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WastedSummary {
+    /// All of it.
+    pub bytes: u64,
+    /// How many paths waste space (all of them; lists are cut).
+    pub paths: usize,
+    /// The part the base image wastes by itself: copies its own layers
+    /// hide, there before the Dockerfile's first instruction, which no change
+    /// to the Dockerfile but another base image alters.
+    pub base_image_bytes: u64,
+}
+
+impl WastedSummary {
+    /// The part the Dockerfile's own layers cause.
+    pub fn dockerfile_bytes(&self) -> u64 {
+        self.bytes.saturating_sub(self.base_image_bytes)
+    }
+}
+
 /// A path whose hidden copies waste space.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WastedPath {
@@ -335,6 +412,9 @@ pub struct WastedPath {
     pub wasted_bytes: u64,
     /// Whether the final image deleted it.
     pub removed: bool,
+    /// Whether all of its waste is the base image's own.
+    #[serde(default)]
+    pub in_base_image: bool,
 }
 
 /// Build packages in head's final image: the evidence attached to multi-stage findings.
@@ -479,6 +559,15 @@ pub struct Edit {
     pub end_column: usize,
     /// The new text.
     pub replacement: String,
+}
+
+/// How many findings one stage has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageFindings {
+    /// The stage's name, or `stage-N` when unnamed.
+    pub stage: String,
+    /// How many findings.
+    pub findings: usize,
 }
 
 /// A finding left out because a measurement refuted it.

@@ -132,6 +132,7 @@ pub fn run(args: &ActionArgs) -> anyhow::Result<u8> {
         probe: false,
         no_probe: false,
         keep_images: false,
+        all_stages: false,
         quiet: false,
     };
     let outcome = build_report(&diff_args)?;

@@ -167,6 +167,7 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
             probe: false,
             no_probe: false,
             keep_images: false,
+            all_stages: false,
             quiet: true,
         };
         let outcome = build_report(&args)?;

@@ -1,6 +1,6 @@
 use crate::base_image::{ImageFamily, image_facts};
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
-use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
+use crate::rule::{FindingSink, FindingSubject, LintContext, Rule, RuleMeta};
 use crate::shipped_stages::shipped_stage_chain;
 use layercake_model::StageBase;
 
@@ -64,6 +64,10 @@ hadolint: none. BuildKit checks: none.
 impl Rule for FullBaseImageInRuntime {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn subject(&self) -> FindingSubject {
+        FindingSubject::Image
     }
 
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {

@@ -1,6 +1,6 @@
 use crate::base_image::{ImageFamily, image_facts};
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
-use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
+use crate::rule::{FindingSink, FindingSubject, LintContext, Rule, RuleMeta};
 use crate::shell_command::{SimpleCommand, run_commands, split_script};
 use layercake_model::{ImageRef, Stage};
 use layercake_syntax::{Args, Command, Instruction, Keyword, TextRange};
@@ -121,6 +121,10 @@ const SERVICE_IMAGES_DROPPING_ROOT: &[&str] = &[
 impl Rule for RunsAsRoot {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn subject(&self) -> FindingSubject {
+        FindingSubject::Image
     }
 
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {

@@ -2,7 +2,7 @@ use crate::base_image::{ImageFamily, image_facts};
 use crate::build_step::{BuildStep, BuildTool, build_steps_in, option_value, runtime_base};
 use crate::dependency_install::dependency_install;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
-use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
+use crate::rule::{FindingSink, FindingSubject, LintContext, Rule, RuleMeta};
 use crate::shell_command::split_script;
 use layercake_model::{ImageRef, Stage};
 use layercake_syntax::{Args, Command, Instruction, Keyword, TextRange};
@@ -76,6 +76,10 @@ hadolint: none. BuildKit: none.
 impl Rule for SingleStageBuild {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn subject(&self) -> FindingSubject {
+        FindingSubject::Image
     }
 
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {

@@ -2,7 +2,7 @@ use crate::base_image::{ImageFamily, image_facts};
 use crate::build_step::{BuildTool, build_steps_in, runtime_base};
 use crate::finding::{Category, Severity};
 use crate::package_install::{OsPackageAction, is_build_package, os_package_command};
-use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
+use crate::rule::{FindingSink, FindingSubject, LintContext, Rule, RuleMeta};
 use crate::rules::stage_closure::is_dev_environment;
 use crate::shipped_stages::shipped_stage_chain;
 use layercake_model::StageBase;
@@ -71,6 +71,10 @@ hadolint: none. BuildKit: none.
 impl Rule for ToolchainBaseInFinalStage {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn subject(&self) -> FindingSubject {
+        FindingSubject::Image
     }
 
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {

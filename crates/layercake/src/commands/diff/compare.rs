@@ -1,84 +1,141 @@
 //! Base against head: what the measurements of two built images say
 //! together. Pure: inputs are image summaries already read and attributed.
 
+use super::measure::{MeasuredSide, ParsedSide};
 use layercake_image::{ImageSummary, diff_images, wasted_space};
+use layercake_measure::LayerOrigin;
+use layercake_model::DockerfilePairing;
 use layercake_report::{
     DirectoryChange, FileChange, FileChanges, LayerDelta, LayerReport, StageDelta, WastedPath,
+    WastedSummary,
 };
-use std::collections::HashMap;
 
 /// How many entries each list in the report keeps.
 pub const LISTED: usize = 20;
 
-/// Size change per instruction: layers are matched by their instruction's
-/// text (and occurrence), the base image's layers grouped under their `FROM`.
-pub fn layer_deltas(base: &[LayerReport], head: &[LayerReport]) -> Vec<LayerDelta> {
-    let group = |layers: &[LayerReport]| {
-        let mut groups: Vec<(String, LayerReport)> = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for layer in layers {
-            let key = if layer.from_base_image {
-                format!("base\0{}", layer.instruction)
-            } else {
-                let n = seen.entry(layer.instruction.clone()).or_insert(0);
-                *n += 1;
-                format!("{}\0{}", layer.instruction, n)
-            };
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, total)) => total.size_bytes += layer.size_bytes,
-                None => groups.push((key, layer.clone())),
-            }
-        }
-        groups
-    };
-    let base_groups = group(base);
-    let head_groups = group(head);
-    // Exact text first; then an edited instruction pairs with the base one
-    // it most resembles (`RUN dd … count=10` → `RUN dd … count=310`).
-    let mut paired: Vec<Option<usize>> = head_groups
-        .iter()
-        .map(|(key, _)| base_groups.iter().position(|(k, _)| k == key))
-        .collect();
-    for (h, (_, layer)) in head_groups.iter().enumerate() {
-        if paired[h].is_some() || layer.from_base_image {
-            continue;
-        }
-        let best = base_groups
-            .iter()
-            .enumerate()
-            .filter(|(b, (key, base))| {
-                !base.from_base_image
-                    && !paired.contains(&Some(*b))
-                    && !head_groups.iter().any(|(k, _)| k == key)
-            })
-            .map(|(b, (_, base))| (b, resemblance(&base.instruction, &layer.instruction)))
-            .filter(|(_, score)| *score > 0)
-            .max_by_key(|(b, score)| (*score, std::cmp::Reverse(*b)));
-        paired[h] = best.map(|(b, _)| b);
+/// One side's layers with what made each (parallel slices) and the
+/// Dockerfile they were attributed to.
+#[derive(Clone, Copy)]
+pub struct AttributedLayers<'a> {
+    pub layers: &'a [LayerReport],
+    pub origins: &'a [LayerOrigin],
+    pub parsed: &'a ParsedSide,
+}
+
+impl<'a> AttributedLayers<'a> {
+    /// The layers of a side that was built and read.
+    pub fn of(side: Option<&'a MeasuredSide>, parsed: Option<&'a ParsedSide>) -> Option<Self> {
+        let side = side.filter(|s| s.image.is_some())?;
+        Some(AttributedLayers {
+            layers: &side.report.layers,
+            origins: &side.origins,
+            parsed: parsed?,
+        })
     }
+
+    /// How many of the layers, from the bottom, are the base image's.
+    pub fn base_image_layers(&self) -> usize {
+        self.origins
+            .iter()
+            .take_while(|o| matches!(o, LayerOrigin::BaseImage { .. }))
+            .count()
+    }
+}
+
+/// What a group of layers is counted under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LayerGroup {
+    /// The base image's layers, whichever `FROM` names it.
+    BaseImage,
+    /// The layers of one instruction, or of one stage.
+    Own(usize),
+}
+
+/// The layers of one side summed per group, in image order: the group, its
+/// first layer (for the text and lines) and its bytes.
+fn grouped(
+    side: &AttributedLayers<'_>,
+    group_of: impl Fn(LayerOrigin) -> Option<usize>,
+) -> Vec<(LayerGroup, LayerReport, u64)> {
+    let mut groups: Vec<(LayerGroup, LayerReport, u64)> = Vec::new();
+    for (layer, origin) in side.layers.iter().zip(side.origins) {
+        let key = match origin {
+            LayerOrigin::BaseImage { .. } => LayerGroup::BaseImage,
+            LayerOrigin::Instruction { .. } => match group_of(*origin) {
+                Some(index) => LayerGroup::Own(index),
+                None => continue,
+            },
+        };
+        match groups.iter_mut().find(|(k, ..)| *k == key) {
+            Some((_, _, bytes)) => *bytes += layer.size_bytes,
+            None => groups.push((key, layer.clone(), layer.size_bytes)),
+        }
+    }
+    groups
+}
+
+/// Size change per instruction. Layers are tied to instructions, and head's
+/// instructions to base's through the Dockerfiles' pairing: an edited
+/// instruction (a bumped `FROM`, a `RUN` that installs one more package) is
+/// one row with its before and after; the base image's layers are one row.
+pub fn layer_deltas(
+    base: Option<AttributedLayers<'_>>,
+    head: &AttributedLayers<'_>,
+    pairing: Option<&DockerfilePairing>,
+) -> Vec<LayerDelta> {
+    let by_instruction = |origin: LayerOrigin| Some(origin.instruction());
+    let base_groups = base
+        .map(|b| grouped(&b, by_instruction))
+        .unwrap_or_default();
+    let head_groups = grouped(head, by_instruction);
+    let partner = |group: LayerGroup| match group {
+        LayerGroup::BaseImage => Some(LayerGroup::BaseImage),
+        LayerGroup::Own(h) => pairing
+            .and_then(|p| p.base_of(h))
+            .map(|(b, _)| LayerGroup::Own(b)),
+    };
+    let mut base_used = vec![false; base_groups.len()];
     let mut out: Vec<LayerDelta> = Vec::new();
-    for (h, (_, layer)) in head_groups.iter().enumerate() {
-        let base_bytes = paired[h].map_or(0, |b| base_groups[b].1.size_bytes);
+    for (group, layer, head_bytes) in &head_groups {
+        let paired = partner(*group).and_then(|want| {
+            base_groups
+                .iter()
+                .position(|(k, ..)| *k == want)
+                .filter(|&b| !base_used[b])
+        });
+        let (base_bytes, base_layer) = match paired {
+            Some(b) => {
+                base_used[b] = true;
+                (base_groups[b].2, Some(&base_groups[b].1))
+            }
+            None => (0, None),
+        };
         out.push(LayerDelta {
             instruction: layer.instruction.clone(),
             line_start: layer.line_start,
             line_end: layer.line_end,
+            base_instruction: base_layer
+                .filter(|b| b.instruction != layer.instruction)
+                .map(|b| b.instruction.clone()),
+            base_line_start: base_layer.and_then(|b| b.line_start),
             from_base_image: layer.from_base_image,
             base_bytes,
-            head_bytes: layer.size_bytes,
-            delta_bytes: signed(layer.size_bytes) - signed(base_bytes),
+            head_bytes: *head_bytes,
+            delta_bytes: signed(*head_bytes) - signed(base_bytes),
         });
     }
-    for (b, (_, layer)) in base_groups.iter().enumerate() {
-        if !paired.contains(&Some(b)) {
+    for ((_, layer, bytes), used) in base_groups.iter().zip(base_used) {
+        if !used {
             out.push(LayerDelta {
                 instruction: layer.instruction.clone(),
                 line_start: None,
                 line_end: None,
+                base_instruction: None,
+                base_line_start: layer.line_start,
                 from_base_image: layer.from_base_image,
-                base_bytes: layer.size_bytes,
+                base_bytes: *bytes,
                 head_bytes: 0,
-                delta_bytes: -signed(layer.size_bytes),
+                delta_bytes: -signed(*bytes),
             });
         }
     }
@@ -91,62 +148,70 @@ pub fn layer_deltas(base: &[LayerReport], head: &[LayerReport]) -> Vec<LayerDelt
     out
 }
 
-/// How alike two instructions are: the number of leading words they share,
-/// when that is the keyword and two more words, or all of the shorter one;
-/// 0 (not alike) otherwise.
-fn resemblance(a: &str, b: &str) -> usize {
-    let a: Vec<&str> = a.split_whitespace().collect();
-    let b: Vec<&str> = b.split_whitespace().collect();
-    let shared = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let needed = 3.min(a.len()).min(b.len()).max(2);
-    if shared >= needed { shared } else { 0 }
-}
-
-/// Size change per stage of the `FROM` chain (layers grouped by `stage`;
-/// base-image layers as `base image`).
-pub fn stage_deltas(base: &[LayerReport], head: &[LayerReport]) -> Vec<StageDelta> {
-    let totals = |layers: &[LayerReport]| {
-        let mut totals: Vec<(String, u64)> = Vec::new();
-        for layer in layers {
-            let name = if layer.from_base_image {
-                "base image".to_string()
-            } else {
-                layer.stage.clone().unwrap_or_else(|| "?".to_string())
-            };
-            match totals.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, bytes)) => *bytes += layer.size_bytes,
-                None => totals.push((name, layer.size_bytes)),
-            }
-        }
-        totals
+/// Size change per stage of the target's `FROM` chain (the base image's
+/// layers as `base image`), stages paired as the Dockerfiles' pairing says:
+/// a renamed stage is one row.
+pub fn stage_deltas(
+    base: Option<AttributedLayers<'_>>,
+    head: &AttributedLayers<'_>,
+    pairing: Option<&DockerfilePairing>,
+) -> Vec<StageDelta> {
+    let by_stage = |side: &AttributedLayers<'_>| {
+        let model = &side.parsed.model;
+        grouped(side, |origin| {
+            model.stage_of_instruction(origin.instruction())
+        })
     };
-    let base_totals = totals(base);
-    let head_totals = totals(head);
-    let mut names: Vec<&String> = head_totals.iter().map(|(n, _)| n).collect();
-    for (name, _) in &base_totals {
-        if !names.contains(&name) {
-            names.push(name);
+    let base_groups = base.map(|b| by_stage(&b)).unwrap_or_default();
+    let head_groups = by_stage(head);
+    let label = |group: LayerGroup, layer: &LayerReport| match group {
+        LayerGroup::BaseImage => "base image".to_string(),
+        LayerGroup::Own(_) => layer.stage.clone().unwrap_or_else(|| "?".to_string()),
+    };
+    let mut base_used = vec![false; base_groups.len()];
+    let mut out = Vec::new();
+    for (group, layer, head_bytes) in &head_groups {
+        let want = match group {
+            LayerGroup::BaseImage => Some(LayerGroup::BaseImage),
+            LayerGroup::Own(h) => pairing
+                .and_then(|p| p.base_of_stage(*h))
+                .map(LayerGroup::Own),
+        };
+        let paired = want.and_then(|want| {
+            base_groups
+                .iter()
+                .position(|(k, ..)| *k == want)
+                .filter(|&b| !base_used[b])
+        });
+        let stage = label(*group, layer);
+        let (base_bytes, base_stage) = match paired {
+            Some(b) => {
+                base_used[b] = true;
+                let (g, l, bytes) = &base_groups[b];
+                (*bytes, Some(label(*g, l)).filter(|name| *name != stage))
+            }
+            None => (0, None),
+        };
+        out.push(StageDelta {
+            stage,
+            base_stage,
+            base_bytes,
+            head_bytes: *head_bytes,
+            delta_bytes: signed(*head_bytes) - signed(base_bytes),
+        });
+    }
+    for ((group, layer, bytes), used) in base_groups.iter().zip(base_used) {
+        if !used {
+            out.push(StageDelta {
+                stage: label(*group, layer),
+                base_stage: None,
+                base_bytes: *bytes,
+                head_bytes: 0,
+                delta_bytes: -signed(*bytes),
+            });
         }
     }
-    let get = |totals: &[(String, u64)], name: &str| {
-        totals
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(0, |(_, b)| *b)
-    };
-    names
-        .into_iter()
-        .map(|name| {
-            let base_bytes = get(&base_totals, name);
-            let head_bytes = get(&head_totals, name);
-            StageDelta {
-                stage: name.clone(),
-                base_bytes,
-                head_bytes,
-                delta_bytes: signed(head_bytes) - signed(base_bytes),
-            }
-        })
-        .collect()
+    out
 }
 
 /// The file-level difference, cut to [`LISTED`] entries per list.
@@ -167,6 +232,7 @@ pub fn file_changes(base: &ImageSummary, head: &ImageSummary) -> FileChanges {
         added: list(&diff.added, false),
         removed: list(&diff.removed, true),
         grown: list(&diff.grown, false),
+        shrunk: list(&diff.shrunk, false),
         directories: diff
             .directories
             .iter()
@@ -180,12 +246,15 @@ pub fn file_changes(base: &ImageSummary, head: &ImageSummary) -> FileChanges {
         added_count: diff.added.len(),
         removed_count: diff.removed.len(),
         grown_count: diff.grown.len(),
+        shrunk_count: diff.shrunk.len(),
     }
 }
 
-/// Wasted space of head: the total and the [`LISTED`] worst paths.
-pub fn wasted(head: &ImageSummary) -> (u64, Vec<WastedPath>) {
-    let wasted = wasted_space(head);
+/// Wasted space of one image whose first `base_image_layers` layers are
+/// its base image's: the summary, and the [`LISTED`] worst paths.
+pub fn wasted(image: &ImageSummary, base_image_layers: usize) -> (WastedSummary, Vec<WastedPath>) {
+    let wasted = wasted_space(image);
+    let base_image_bytes = wasted.hidden_by_layer.iter().take(base_image_layers).sum();
     let paths = wasted
         .top(LISTED)
         .iter()
@@ -194,83 +263,17 @@ pub fn wasted(head: &ImageSummary) -> (u64, Vec<WastedPath>) {
             copies: w.copies,
             wasted_bytes: w.wasted_bytes,
             removed: w.removed,
+            in_base_image: w.last_hidden_by_layer < base_image_layers,
         })
         .collect();
-    (wasted.total_bytes, paths)
+    let summary = WastedSummary {
+        bytes: wasted.total_bytes,
+        paths: wasted.paths.len(),
+        base_image_bytes,
+    };
+    (summary, paths)
 }
 
 pub fn signed(bytes: u64) -> i64 {
     i64::try_from(bytes).unwrap_or(i64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn layer(instruction: &str, line: Option<usize>, base: bool, bytes: u64) -> LayerReport {
-        LayerReport {
-            index: 0,
-            line_start: line,
-            line_end: line,
-            instruction: instruction.to_string(),
-            stage: Some("stage-0".to_string()),
-            from_base_image: base,
-            size_bytes: bytes,
-            compressed_bytes: 0,
-        }
-    }
-
-    #[test]
-    fn resemblance_needs_the_keyword_and_two_words() {
-        assert_eq!(resemblance("RUN make", "RUN make -j4"), 2);
-        assert_eq!(
-            resemblance(
-                "RUN apt-get install -y gcc",
-                "RUN apt-get install -y gcc make"
-            ),
-            5
-        );
-        assert_eq!(
-            resemblance("RUN apt-get update", "RUN apt-get install -y x"),
-            0
-        );
-        assert_eq!(resemblance("RUN make", "RUN apt-get install"), 0);
-        assert_eq!(resemblance("COPY . .", "COPY src/ ./src/"), 0);
-    }
-
-    #[test]
-    fn deltas_match_instructions_by_text_and_group_the_base_image() {
-        let base = [
-            layer("FROM debian", Some(1), true, 100),
-            layer("FROM debian", Some(1), true, 50),
-            layer("COPY . /app", Some(2), false, 10),
-            layer("RUN make", Some(3), false, 500),
-            layer("RUN dd if=/dev/zero count=1", Some(4), false, 1),
-        ];
-        let head = [
-            layer("FROM debian", Some(1), true, 150),
-            layer("COPY . /app", Some(2), false, 12),
-            layer("RUN apt-get install -y gcc", Some(4), false, 9000),
-            layer("RUN dd if=/dev/zero count=5", Some(5), false, 5),
-        ];
-        let deltas = layer_deltas(&base, &head);
-        let summary: Vec<(String, Option<usize>, i64)> = deltas
-            .iter()
-            .map(|d| (d.instruction.clone(), d.line_start, d.delta_bytes))
-            .collect();
-        assert_eq!(
-            summary,
-            [
-                ("RUN apt-get install -y gcc".to_string(), Some(4), 9000),
-                ("RUN make".to_string(), None, -500),
-                ("RUN dd if=/dev/zero count=5".to_string(), Some(5), 4),
-                ("COPY . /app".to_string(), Some(2), 2),
-                ("FROM debian".to_string(), Some(1), 0),
-            ]
-        );
-        let stages = stage_deltas(&base, &head);
-        assert_eq!(stages[0].stage, "base image");
-        assert_eq!(stages[0].delta_bytes, 0);
-        assert_eq!(stages[1].delta_bytes, 9017 - 511);
-    }
 }

@@ -4,7 +4,7 @@ use super::progress::Progress;
 use layercake_build::{BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker, ImageCache};
 use layercake_image::{ImageSummary, ReadOptions};
 use layercake_measure::{LayerOrigin, StepMap, attribute_layers};
-use layercake_model::{DockerfileModel, ModelOptions};
+use layercake_model::{DockerfileModel, DockerfileVersion, ModelOptions};
 use layercake_report::{BuildInfo, LayerReport, SideReport, SideStatus};
 use layercake_syntax::{Dockerfile, LineIndex};
 use std::collections::BTreeMap;
@@ -37,6 +37,14 @@ impl ParsedSide {
             source,
             dockerfile,
             model,
+        }
+    }
+
+    /// The parsed Dockerfile, as the pairing takes it.
+    pub fn version(&self) -> DockerfileVersion<'_> {
+        DockerfileVersion {
+            dockerfile: &self.dockerfile,
+            model: &self.model,
         }
     }
 
@@ -109,6 +117,8 @@ pub fn shorten(text: &str, max: usize) -> String {
 pub struct MeasuredSide {
     pub report: SideReport,
     pub image: Option<ImageSummary>,
+    /// Where each of `report.layers` comes from.
+    pub origins: Vec<LayerOrigin>,
 }
 
 /// Builds `request`, reads the image it made and ties its layers to `parsed`.
@@ -142,6 +152,7 @@ pub fn build_and_measure(
             return MeasuredSide {
                 report,
                 image: None,
+                origins: Vec::new(),
             };
         }
         BuildStatus::TimedOut { after } => {
@@ -158,6 +169,7 @@ pub fn build_and_measure(
             return MeasuredSide {
                 report,
                 image: None,
+                origins: Vec::new(),
             };
         }
     };
@@ -180,10 +192,11 @@ pub fn build_and_measure(
             return MeasuredSide {
                 report,
                 image: None,
+                origins: Vec::new(),
             };
         }
     };
-    let layers = layer_reports(parsed, &image);
+    let (layers, origins) = layer_reports(parsed, &image);
     let report = SideReport {
         status: SideStatus::Built,
         dockerfile_present: true,
@@ -192,11 +205,13 @@ pub fn build_and_measure(
         compressed_bytes: Some(image.compressed_bytes),
         user: image.config.user.clone(),
         layers,
+        wasted: None,
         build: Some(build),
     };
     MeasuredSide {
         report,
         image: Some(image),
+        origins,
     }
 }
 
@@ -226,10 +241,13 @@ pub fn round(seconds: f64) -> f64 {
     (seconds * 1000.0).round() / 1000.0
 }
 
-/// The image's layers, each tied to its instruction.
-fn layer_reports(parsed: &ParsedSide, image: &ImageSummary) -> Vec<LayerReport> {
+/// The image's layers, each tied to its instruction, and where each comes from.
+fn layer_reports(
+    parsed: &ParsedSide,
+    image: &ImageSummary,
+) -> (Vec<LayerReport>, Vec<LayerOrigin>) {
     let Some(target) = parsed.model.target else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let created_by: Vec<Option<&str>> = image
         .layers
@@ -237,10 +255,10 @@ fn layer_reports(parsed: &ParsedSide, image: &ImageSummary) -> Vec<LayerReport> 
         .map(|l| l.created_by.as_deref())
         .collect();
     let origins = attribute_layers(&parsed.dockerfile, &parsed.model, target, &created_by);
-    image
+    let reports = image
         .layers
         .iter()
-        .zip(origins)
+        .zip(&origins)
         .map(|(layer, origin)| {
             let instruction = origin.instruction();
             let lines = parsed.lines(instruction);
@@ -255,5 +273,6 @@ fn layer_reports(parsed: &ParsedSide, image: &ImageSummary) -> Vec<LayerReport> 
                 compressed_bytes: layer.compressed_bytes,
             }
         })
-        .collect()
+        .collect();
+    (reports, origins)
 }

@@ -13,15 +13,18 @@ mod progress;
 use crate::cli::FailOn as CliFailOn;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use compare::AttributedLayers;
 use layercake_build::{BuildRequest, BuildSecret, Docker, DockerSelection, SecretSource};
 use layercake_config::{
     Budget, CliOverrides, ConfigResolver, ImageSpec, ResolvedSettings, SecretSourceSpec,
 };
 use layercake_git::{AffectedReason, AffectedTarget, BuildTarget, Commit, Worktree};
 use layercake_lint::{FileReport, LintSettings, lint_source};
+use layercake_model::DockerfilePairing;
 use layercake_report::{
     BudgetReport, BudgetViolation, BuildPackages, BuilderInfo, Change, DiffFinding, DiffReport,
-    DroppedFinding, ImageReport, REPORT_VERSION, RefInfo, SideReport, SideStatus,
+    DroppedFinding, ImageReport, LintedVersion, REPORT_VERSION, RefInfo, SideReport, SideStatus,
+    StageFindings, StageScope,
 };
 use measure::{MeasuredSide, ParsedSide};
 use progress::{Progress, ProgressStyle};
@@ -69,6 +72,9 @@ pub struct DiffArgs {
     /// Keep the images built (tagged `layercake-diff/…`) instead of removing them.
     #[arg(long)]
     pub keep_images: bool,
+    /// Report findings in every stage, also those the target does not build.
+    #[arg(long)]
+    pub all_stages: bool,
     /// No progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -299,6 +305,11 @@ pub fn build_report(args: &DiffArgs) -> anyhow::Result<DiffOutcome> {
 
     // Each image on a worker; base before head within an image, so head's
     // build finds base's steps in BuildKit's cache.
+    let stage_scope = if args.all_stages {
+        StageScope::All
+    } else {
+        StageScope::Built
+    };
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<ImageOutcome>> = Mutex::new(Vec::new());
     let workers = args.jobs.clamp(1, jobs.len().max(1));
@@ -309,7 +320,7 @@ pub fn build_report(args: &DiffArgs) -> anyhow::Result<DiffOutcome> {
                     let index = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = jobs.get(index) else { break };
                     let (image, failed, head_lint) =
-                        image_report(job, head_tree.path(), env.as_ref(), index);
+                        image_report(job, head_tree.path(), env.as_ref(), index, stage_scope);
                     if let Ok(mut results) = results.lock() {
                         results.push((index, image, failed, head_lint));
                     }
@@ -509,15 +520,44 @@ fn image_report(
     head_root: &Path,
     env: Option<&BuildEnv<'_>>,
     index: usize,
+    scope: StageScope,
 ) -> (ImageReport, bool, Option<FileReport>) {
     let target = &job.affected.target;
-    let lint = |path: &Path, text: &Option<String>, root: Option<&Path>| {
-        text.as_ref()
-            .map(|text| lint_one(path, text, &job.settings.lint, root, &target.context))
+    // Both sides parsed once, as the build sees them (target, arguments,
+    // platform); the lint, the pairing and the measurements all use them.
+    let parsed = |text: &Option<String>| {
+        text.as_deref().map(|text| {
+            ParsedSide::new(
+                text.to_string(),
+                target.target.as_deref(),
+                &target.build_args,
+                target.platform.as_deref(),
+            )
+        })
     };
-    let head_lint = lint(&job.head_path, &job.head_text, Some(head_root));
-    let base_lint = lint(&job.base_path, &job.base_text, env.map(|e| e.base_root));
-    let mut findings = layercake_report::classify(base_lint.as_ref(), head_lint.as_ref());
+    let base_parsed = parsed(&job.base_text);
+    let head_parsed = parsed(&job.head_text);
+    let pairing = match (&base_parsed, &head_parsed) {
+        (Some(base), Some(head)) => Some(DockerfilePairing::new(base.version(), head.version())),
+        _ => None,
+    };
+    let mut lint_settings = job.settings.lint.clone();
+    if lint_settings.target.is_none() {
+        lint_settings.target = target.target.clone();
+    }
+    let lint = |path: &Path, side: &Option<ParsedSide>, root: Option<&Path>| {
+        side.as_ref()
+            .map(|side| lint_one(path, &side.source, &lint_settings, root, &target.context))
+    };
+    let head_lint = lint(&job.head_path, &head_parsed, Some(head_root));
+    let base_lint = lint(&job.base_path, &base_parsed, env.map(|e| e.base_root));
+    let classified = layercake_report::classify(
+        linted(base_lint.as_ref(), base_parsed.as_ref()),
+        linted(head_lint.as_ref(), head_parsed.as_ref()),
+        pairing.as_ref(),
+        scope,
+    );
+    let mut findings = classified.findings;
 
     let (reason, renamed_from, changed_paths, changed_path_count) = match &job.affected.reason {
         AffectedReason::DockerfileAdded => ("dockerfile-added", None, None, None),
@@ -554,12 +594,22 @@ fn image_report(
         build_packages: None,
         budget: None,
         findings: Vec::new(),
+        findings_outside_target: classified
+            .outside_target
+            .into_iter()
+            .map(|(stage, findings)| StageFindings { stage, findings })
+            .collect(),
         dropped: Vec::new(),
         probe: None,
     };
     let mut budget_failed = false;
     if let Some(env) = env {
-        budget_failed = measure_image(job, env, index, &mut image, &mut findings);
+        let sides = Sides {
+            base: base_parsed.as_ref(),
+            head: head_parsed.as_ref(),
+            pairing: pairing.as_ref(),
+        };
+        budget_failed = measure_image(job, env, index, &sides, &mut image, &mut findings);
     } else {
         for side in [&mut image.base, &mut image.head] {
             side.reason = Some(if side.dockerfile_present {
@@ -582,6 +632,23 @@ fn image_report(
         lint_failed || budget_failed || head_broken,
         head_lint,
     )
+}
+
+fn linted<'a>(
+    lint: Option<&'a FileReport>,
+    side: Option<&'a ParsedSide>,
+) -> Option<LintedVersion<'a>> {
+    Some(LintedVersion {
+        lint: lint?,
+        version: side?.version(),
+    })
+}
+
+/// Both sides of one image, parsed, and how they pair.
+struct Sides<'a> {
+    base: Option<&'a ParsedSide>,
+    head: Option<&'a ParsedSide>,
+    pairing: Option<&'a DockerfilePairing>,
 }
 
 /// Lints one side; with its checkout at hand, the rules see the build context too.
@@ -608,6 +675,7 @@ fn measure_image(
     job: &Job,
     env: &BuildEnv<'_>,
     index: usize,
+    sides: &Sides<'_>,
     image: &mut ImageReport,
     findings: &mut Vec<DiffFinding>,
 ) -> bool {
@@ -627,21 +695,11 @@ fn measure_image(
         timeout: env.timeout,
         no_cache: false,
     };
-    let parsed = |text: &str| {
-        ParsedSide::new(
-            text.to_string(),
-            target.target.as_deref(),
-            &target.build_args,
-            target.platform.as_deref(),
-        )
-    };
     let title = |side: &str| format!("{side} {}", shown(&job.head_path));
-
-    let base_parsed = job.base_text.as_deref().map(parsed);
-    let head_parsed = job.head_text.as_deref().map(parsed);
+    let (base_parsed, head_parsed) = (sides.base, sides.head);
     let base_request = request(env.base_root, &job.base_path, "base");
     let head_request = request(env.head_root, &job.head_path, "head");
-    let base = base_parsed.as_ref().map(|p| {
+    let base = base_parsed.map(|p| {
         measure::build_and_measure(
             env.docker,
             &base_request,
@@ -654,7 +712,7 @@ fn measure_image(
     });
     // Head's read skips the layers base's read already measured.
     let previous = base.as_ref().and_then(|side| side.image.as_ref());
-    let head = head_parsed.as_ref().map(|p| {
+    let head = head_parsed.map(|p| {
         measure::build_and_measure(
             env.docker,
             &head_request,
@@ -685,20 +743,26 @@ fn measure_image(
                 compare::signed(head_image.compressed_bytes) - compare::signed(base_compressed),
             );
         }
-        let empty = Vec::new();
-        let base_layers = if base_image.is_some() {
-            &image.base.layers
-        } else {
-            &empty
-        };
-        image.layer_deltas = compare::layer_deltas(base_layers, &image.head.layers);
-        image.stage_deltas = compare::stage_deltas(base_layers, &image.head.layers);
+        if let Some(head_layers) = AttributedLayers::of(head.as_ref(), head_parsed) {
+            let base_layers = AttributedLayers::of(base.as_ref(), base_parsed);
+            image.layer_deltas = compare::layer_deltas(base_layers, &head_layers, sides.pairing);
+            image.stage_deltas = compare::stage_deltas(base_layers, &head_layers, sides.pairing);
+        }
         if let Some(base_image) = base_image {
             image.files = Some(compare::file_changes(base_image, head_image));
         }
-        let (wasted_bytes, wasted) = compare::wasted(head_image);
-        image.wasted_bytes = Some(wasted_bytes);
-        image.wasted = wasted;
+        if let Some(base_layers) = AttributedLayers::of(base.as_ref(), base_parsed)
+            && let Some(base_image) = base_image
+        {
+            image.base.wasted =
+                Some(compare::wasted(base_image, base_layers.base_image_layers()).0);
+        }
+        if let Some(head_layers) = AttributedLayers::of(head.as_ref(), head_parsed) {
+            let (summary, paths) = compare::wasted(head_image, head_layers.base_image_layers());
+            image.wasted_bytes = Some(summary.bytes);
+            image.head.wasted = Some(summary);
+            image.wasted = paths;
+        }
         let packages = layercake_measure::build_packages(&head_image.installed_packages());
         if let Some(summary) = packages.summary(layercake_report::format_bytes) {
             image.build_packages = Some(BuildPackages {
@@ -728,7 +792,7 @@ fn measure_image(
     };
     if wants_probe
         && head_image.is_some()
-        && let Some(head_parsed) = &head_parsed
+        && let Some(head_parsed) = head_parsed
         && let Some(outcome) = probe::run(&probe::ProbeInput {
             docker: env.docker,
             request: &head_request,
