@@ -29,6 +29,78 @@ pub fn check_parse_and_lint(data: &[u8]) {
     }
 }
 
+/// Splits `data` into two versions of a Dockerfile (at the first NUL byte,
+/// else in the middle of the text), pairs them, classifies their findings
+/// and renders a report with them; panics on the first broken invariant.
+pub fn check_pair_versions(data: &[u8]) {
+    use layercake_model::{DockerfileModel, DockerfilePairing, DockerfileVersion, ModelOptions};
+    use layercake_report::{Change, LintedVersion, StageScope};
+
+    let (base, head) = match data.iter().position(|&b| b == 0) {
+        Some(at) => (&data[..at], &data[at + 1..]),
+        None => data.split_at(data.len() / 2),
+    };
+    let base = String::from_utf8_lossy(base).into_owned();
+    let head = String::from_utf8_lossy(head).into_owned();
+    let parse = |source: &str| {
+        let dockerfile = layercake_syntax::parse(source);
+        let model = DockerfileModel::new(&dockerfile, source, &ModelOptions::default());
+        let lint = layercake_lint::lint_source("Dockerfile", source, &LintSettings::default());
+        (dockerfile, model, lint)
+    };
+    let (base_tree, base_model, base_lint) = parse(&base);
+    let (head_tree, head_model, head_lint) = parse(&head);
+    let base_version = DockerfileVersion {
+        dockerfile: &base_tree,
+        model: &base_model,
+    };
+    let head_version = DockerfileVersion {
+        dockerfile: &head_tree,
+        model: &head_model,
+    };
+    let pairing = DockerfilePairing::new(base_version, head_version);
+    // The pairing is one-to-one and agrees with itself both ways.
+    for h in 0..head_tree.instructions.len() {
+        if let Some((b, kind)) = pairing.base_of(h) {
+            assert!(b < base_tree.instructions.len(), "instruction {h} paired out of range");
+            assert_eq!(pairing.head_of(b), Some((h, kind)), "instruction pairing is not mutual");
+        }
+    }
+    for h in 0..head_model.stages.len() {
+        if let Some(b) = pairing.base_of_stage(h) {
+            assert_eq!(pairing.head_of_stage(b), Some(h), "stage pairing is not mutual");
+        }
+    }
+    for scope in [StageScope::Built, StageScope::All] {
+        let classified = layercake_report::classify(
+            Some(LintedVersion {
+                lint: &base_lint,
+                version: base_version,
+            }),
+            Some(LintedVersion {
+                lint: &head_lint,
+                version: head_version,
+            }),
+            Some(&pairing),
+            scope,
+        );
+        let head_count = classified
+            .findings
+            .iter()
+            .filter(|f| f.change != Change::Fixed)
+            .count();
+        let outside: usize = classified.outside_target.iter().map(|(_, n)| n).sum();
+        assert_eq!(
+            head_count + outside,
+            head_lint.findings.len(),
+            "every head finding is reported or counted as outside the target"
+        );
+        if scope == StageScope::All {
+            assert_eq!(outside, 0);
+        }
+    }
+}
+
 fn check_range(source: &str, range: TextRange, what: &str) {
     let (start, end) = (range.start(), range.end());
     assert!(start <= end, "{what}: start {start} > end {end}");

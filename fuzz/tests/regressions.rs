@@ -17,5 +17,6 @@ fn regressions_pass_the_fuzz_checks() {
         let data = fs::read(&path).expect("readable regression input");
         eprintln!("replaying {}", path.display());
         layercake_fuzz::check_parse_and_lint(&data);
+        layercake_fuzz::check_pair_versions(&data);
     }
 }
