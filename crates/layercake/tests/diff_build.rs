@@ -648,3 +648,118 @@ fn a_base_image_bump_is_one_row_and_passes() {
     assert!(text.contains("base (was stage-0)"), "{text}");
     assert!(text.contains("0 new, 0 fixed"), "{text}");
 }
+
+/// The tags `layercake diff --keep-images` left for the commit `head`.
+fn kept_images(docker: &layercake_build::Docker, head: &str) -> Vec<String> {
+    let out = layercake_testkit::docker_output(
+        docker,
+        &[
+            "images",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+            "--filter",
+            "reference=layercake-diff/*",
+        ],
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|tag| tag.contains(&format!("-{}-", &head[..12])))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn each_side_is_built_from_its_commits_files_alone_and_a_rerun_builds_and_reads_nothing() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let token = layercake_testkit::unique_tag("rerun");
+    let base_file = format!("FROM {base_image}\nCOPY . /src\nRUN echo '{token}' > /token\n");
+    let repo = repo_with(&[
+        ("Dockerfile", base_file.clone()),
+        ("app/main.sh", "echo hello\n".to_string()),
+    ]);
+    // Head copies its whole context a second time, so the report's added
+    // files list what the context held.
+    repo.write(
+        "Dockerfile",
+        &format!("{base_file}COPY . /copy\nRUN cp /token /copy/token\n"),
+    );
+    let head = repo.commit("pr");
+    // Not committed: not part of head.
+    repo.write("app/uncommitted.txt", "working tree only\n");
+    let cache = tempfile::tempdir().expect("image cache");
+    let cache_dir = cache.path().to_str().expect("utf-8 path");
+    let args = ["--image-cache", cache_dir, "--no-probe"];
+
+    let mut first_args = args.to_vec();
+    first_args.push("--keep-images");
+    let (first, code) = report(&repo, &first_args);
+    let kept: Vec<layercake_testkit::ImageGuard> = kept_images(&docker, &head)
+        .into_iter()
+        .map(|tag| layercake_testkit::ImageGuard::new(&docker, tag))
+        .collect();
+    assert_eq!(code, Some(0), "{first:#}");
+    let built = image(&first, "Dockerfile");
+    for side in ["base", "head"] {
+        assert_eq!(built[side]["status"], "built", "{built:#}");
+        assert_eq!(built[side]["image_from_cache"], false, "{side}: {built:#}");
+    }
+    let mut added: Vec<&str> = built["files"]["added"]
+        .as_array()
+        .expect("added files")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
+    added.sort_unstable();
+    assert_eq!(
+        added,
+        ["/copy/Dockerfile", "/copy/app/main.sh", "/copy/token"],
+        "the tracked files and nothing else: {built:#}"
+    );
+
+    // Nothing in either image names a host path.
+    assert_eq!(
+        kept.len(),
+        2,
+        "{:?}",
+        kept.iter().map(|k| k.tag()).collect::<Vec<_>>()
+    );
+    let temp = std::env::temp_dir();
+    for guard in &kept {
+        let out = layercake_testkit::docker_output(
+            &docker,
+            &[
+                "run",
+                "--rm",
+                guard.tag(),
+                "sh",
+                "-c",
+                &format!(
+                    "find / -xdev -path /proc -prune -o -print | grep -e '[.]git' -e layercake-; grep -rl '{}' /src /copy",
+                    temp.display()
+                ),
+            ],
+        );
+        let found = String::from_utf8_lossy(&out.stdout);
+        assert!(found.trim().is_empty(), "{}: {found}", guard.tag());
+    }
+
+    // Run again on the same refs: every step comes from BuildKit's cache, so
+    // each image is the same image (BuildKit gives a fully cached build the
+    // same ID), and its analysis comes from the image cache.
+    let (again, code) = report(&repo, &args);
+    assert_eq!(code, Some(0), "{again:#}");
+    let rebuilt = image(&again, "Dockerfile");
+    for side in ["base", "head"] {
+        assert_eq!(
+            rebuilt[side]["build"]["executed_steps"], 0,
+            "{side}: {rebuilt:#}"
+        );
+        assert_eq!(
+            rebuilt[side]["image_from_cache"], true,
+            "{side}: {rebuilt:#}"
+        );
+    }
+}

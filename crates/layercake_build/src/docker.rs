@@ -69,6 +69,16 @@ pub enum ImageSource {
     Save,
 }
 
+/// Where [`Docker::read_image_cached_with_origin`]'s analysis came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalysisOrigin {
+    /// The image cache, kept by an earlier read of the same image ID: the
+    /// image was not read.
+    Cache,
+    /// The engine: the image was read (only the layers no known analysis had).
+    Engine,
+}
+
 /// A docker CLI that can build with BuildKit, and a daemon that answers it.
 #[derive(Debug, Clone)]
 pub struct Docker {
@@ -293,8 +303,21 @@ impl Docker {
         previous: Option<&ImageSummary>,
         cache: Option<&crate::ImageCache>,
     ) -> Result<ImageSummary, DockerError> {
+        self.read_image_cached_with_origin(image_id, options, previous, cache)
+            .map(|(summary, _)| summary)
+    }
+
+    /// [`Docker::read_image_cached`], also saying where the analysis came
+    /// from (a report shows whether the image was read).
+    pub fn read_image_cached_with_origin(
+        &self,
+        image_id: &str,
+        options: &ReadOptions,
+        previous: Option<&ImageSummary>,
+        cache: Option<&crate::ImageCache>,
+    ) -> Result<(ImageSummary, AnalysisOrigin), DockerError> {
         if let Some(summary) = cache.and_then(|c| c.get(image_id, options)) {
-            return Ok(summary);
+            return Ok((summary, AnalysisOrigin::Cache));
         }
         let mut known: Vec<LayerSummary> = previous.map(|p| p.layers.clone()).unwrap_or_default();
         if let Some(cache) = cache {
@@ -307,7 +330,7 @@ impl Docker {
             // A cache that cannot be written only costs the next run time.
             let _ = cache.put(image_id, options, &summary);
         }
-        Ok(summary)
+        Ok((summary, AnalysisOrigin::Engine))
     }
 
     /// The image's layers' `diff_id`s, base-most first (`docker image inspect`).

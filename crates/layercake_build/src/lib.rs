@@ -33,6 +33,8 @@ pub use build::{BuildEvent, BuildOutcome, BuildStatus, LOG_TAIL_LINES};
 pub use cache::{
     ImageCache, MAX_ENTRIES as IMAGE_CACHE_ENTRIES, MAX_LAYER_ENTRIES as IMAGE_CACHE_LAYER_ENTRIES,
 };
-pub use docker::{BuildMode, Docker, DockerError, DockerSelection, DockerUnavailable, ImageSource};
+pub use docker::{
+    AnalysisOrigin, BuildMode, Docker, DockerError, DockerSelection, DockerUnavailable, ImageSource,
+};
 pub use progress::{BuildStep, parse_plain_progress};
 pub use request::{BuildRequest, BuildSecret, SecretSource, build_command};

@@ -17,6 +17,7 @@ const PROGRAM: &str = "git";
 pub(crate) struct Git<'a> {
     repo: &'a Path,
     args: Vec<&'a OsStr>,
+    envs: Vec<(&'static str, &'a OsStr)>,
 }
 
 impl<'a> Git<'a> {
@@ -24,7 +25,19 @@ impl<'a> Git<'a> {
         Git {
             repo,
             args: Vec::new(),
+            envs: Vec::new(),
         }
+    }
+
+    /// Sets an environment variable for this command only (after the ones
+    /// every command clears, so `GIT_INDEX_FILE` can name a private index).
+    pub(crate) fn env(
+        mut self,
+        name: &'static str,
+        value: &'a (impl AsRef<OsStr> + ?Sized),
+    ) -> Self {
+        self.envs.push((name, value.as_ref()));
+        self
     }
 
     pub(crate) fn arg(mut self, arg: &'a (impl AsRef<OsStr> + ?Sized)) -> Self {
@@ -48,8 +61,7 @@ impl<'a> Git<'a> {
         command
             .arg("-C")
             .arg(self.repo)
-            // A repository's hooks are not ours to run (worktree add runs
-            // post-checkout).
+            // A repository's hooks are not ours to run.
             .args(["-c", "core.hooksPath=/dev/null"])
             .args(&self.args)
             .env("GIT_TERMINAL_PROMPT", "0")
@@ -64,6 +76,7 @@ impl<'a> Git<'a> {
             .env_remove("GIT_INDEX_FILE")
             .env_remove("GIT_OBJECT_DIRECTORY")
             .env_remove("GIT_COMMON_DIR")
+            .envs(self.envs.iter().copied())
             .stdin(Stdio::null());
         let output = command.output().map_err(|source| GitError::NotInstalled {
             program: PROGRAM.to_string(),

@@ -6,8 +6,8 @@
 //! targets at each side, and decide which targets the change affects —
 //! their Dockerfile changed, or a file their build context sends changed,
 //! as BuildKit's `.dockerignore` matching decides. Files at a commit are read
-//! without a checkout; a [`Worktree`] checks a commit out into a temporary
-//! directory for the builder.
+//! without a checkout; a [`CommitTree`] writes a commit's tracked files (and
+//! nothing else) to a directory for the builder.
 //!
 //! Every call runs `git -C <repo> …` directly (no shell, no prompts,
 //! `LC_ALL=C`, the repository's hooks disabled); errors are [`GitError`].
@@ -40,7 +40,7 @@ pub use layercake_dockerignore as dockerignore;
 mod error;
 mod repository;
 mod targets;
-mod worktree;
+mod tree;
 
 pub use affected::{AffectedReason, AffectedTarget, LISTED_CONTEXT_PATHS, affected_targets};
 pub use error::GitError;
@@ -49,4 +49,4 @@ pub use repository::{
     resolve, show_file, toplevel,
 };
 pub use targets::{BuildTarget, discover_targets, is_dockerfile_name};
-pub use worktree::Worktree;
+pub use tree::CommitTree;

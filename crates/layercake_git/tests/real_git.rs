@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use layercake_git::{
-    AffectedReason, AffectedTarget, BuildTarget, ChangeStatus, GitError, Worktree,
+    AffectedReason, AffectedTarget, BuildTarget, ChangeStatus, Commit, CommitTree, GitError,
     affected_targets, changed_paths, discover_targets, merge_base, resolve, show_file,
 };
 
@@ -416,31 +416,174 @@ fn discovery_finds_dockerfile_names_only() {
     );
 }
 
+const ATTRIBUTES: &str = "left-out.txt export-ignore
+rewritten.txt export-subst
+*.bin filter=lfs diff=lfs merge=lfs -text
+";
+const LFS_POINTER: &str = "version https://git-lfs.github.com/spec/v1
+oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393
+size 12345
+";
+
+/// Every path under `dir` (relative, `/`-separated, directories with a
+/// trailing `/`) with its kind and mode, its time (seconds, nanoseconds), and
+/// its content or link target.
+fn listing(dir: &Path) -> Vec<(String, u32, (i64, i64), String)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut found = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(relative) = pending.pop() {
+        for entry in std::fs::read_dir(dir.join(&relative)).expect("read_dir") {
+            let entry = entry.expect("entry");
+            let path = relative.join(entry.file_name());
+            let meta = std::fs::symlink_metadata(entry.path()).expect("stat");
+            let shown = path.display().to_string();
+            let (name, content) = if meta.is_dir() {
+                pending.push(path);
+                (format!("{shown}/"), String::new())
+            } else if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(entry.path()).expect("readlink");
+                (shown, format!("-> {}", target.display()))
+            } else {
+                (shown, std::fs::read_to_string(entry.path()).expect("read"))
+            };
+            found.push((
+                name,
+                meta.mode(),
+                (meta.mtime(), meta.mtime_nsec()),
+                content,
+            ));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// A commit with a file in a subdirectory, an executable, a link, files
+/// `git archive` would leave out or rewrite, and a Git LFS pointer (there is
+/// no Git LFS here), made at a known time (`message` tells tests apart: the
+/// same commit in two would share its path).
+fn tree_commit(repo: &Repo, message: &str) -> Commit {
+    repo.write(".gitattributes", ATTRIBUTES)
+        .write("model.bin", LFS_POINTER)
+        .write("left-out.txt", "kept in the build context\n")
+        .write("rewritten.txt", "commit $Format:%H$\n")
+        .write("app/src/main.c", "int main(void) { return 0; }\n")
+        .write("run.sh", "#!/bin/sh\n");
+    std::os::unix::fs::symlink("app/src/main.c", repo.path().join("main-link")).expect("symlink");
+    let run = repo.path().join("run.sh");
+    let mut mode = std::fs::metadata(&run).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o775);
+    std::fs::set_permissions(&run, mode).expect("chmod");
+    repo.git(&["add", "-A"]);
+    // A submodule: git records only the commit it points at.
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{},vendor/lib", "1".repeat(40)),
+    ]);
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(repo.path())
+        .args(["-c", "commit.gpgsign=false", "commit", "-q", "-m", message])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "{output:?}");
+    resolve(repo.path(), "HEAD").expect("HEAD")
+}
+
 #[test]
-fn worktree_is_created_and_removed() {
-    let repo = two_images();
-    let base = resolve(repo.path(), "main").expect("main");
-    repo.write("api/Dockerfile", "FROM busybox\n");
-    repo.commit("head change");
+fn a_commit_tree_holds_exactly_the_commits_files() {
+    let repo = Repo::new();
+    let commit = tree_commit(&repo, "exact files");
+    // Changes in the working tree are not the commit's.
+    repo.write("app/src/main.c", "uncommitted\n")
+        .write("untracked.txt", "not tracked\n");
+    std::fs::remove_file(repo.path().join("run.sh")).expect("rm");
 
-    let worktree = Worktree::add(repo.path(), &base).expect("worktree");
-    let dir = worktree.path().to_path_buf();
-    assert_eq!(
-        std::fs::read_to_string(dir.join("api/Dockerfile")).expect("checked out"),
-        "FROM scratch\nCOPY . /app\n"
+    let tree = CommitTree::write(repo.path(), &commit).expect("tree");
+    assert_eq!(tree.commit(), &commit);
+    let time = (1_700_000_000, 0);
+    let file = |path: &str, mode: u32, content: &str| {
+        (
+            path.to_string(),
+            0o100_000 | mode,
+            time,
+            content.to_string(),
+        )
+    };
+    let dir = |path: &str| (path.to_string(), 0o040_755, time, String::new());
+    let link = (
+        "main-link".to_string(),
+        0o120_777,
+        time,
+        "-> app/src/main.c".to_string(),
     );
-    let listed = repo.git(&["worktree", "list", "--porcelain"]);
-    assert!(listed.contains(&base.sha), "{listed}");
-    drop(worktree);
+    assert_eq!(
+        listing(tree.path()),
+        vec![
+            file(".gitattributes", 0o644, ATTRIBUTES),
+            dir("app/"),
+            dir("app/src/"),
+            file("app/src/main.c", 0o644, "int main(void) { return 0; }\n"),
+            file("left-out.txt", 0o644, "kept in the build context\n"),
+            link,
+            file("model.bin", 0o644, LFS_POINTER),
+            file("rewritten.txt", 0o644, "commit $Format:%H$\n"),
+            file("run.sh", 0o755, "#!/bin/sh\n"),
+            dir("vendor/"),
+            dir("vendor/lib/"),
+        ],
+        "no .git, no working-tree changes, export attributes not applied, a submodule empty"
+    );
+    let path = tree.path().to_path_buf();
+    drop(tree);
+    assert!(!path.exists(), "{} still exists", path.display());
+    // The repository is untouched: no worktree, its index as it was.
+    assert_eq!(
+        repo.git(&["worktree", "list", "--porcelain"])
+            .lines()
+            .count(),
+        3
+    );
+    assert!(repo.git(&["status", "--porcelain"]).contains(" D run.sh"));
+}
 
-    assert!(!dir.exists(), "{} still exists", dir.display());
-    let listed = repo.git(&["worktree", "list", "--porcelain"]);
-    assert!(!listed.contains(&base.sha), "{listed}");
-    // The main checkout is untouched.
-    assert_eq!(repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]), "feature");
+#[test]
+fn a_commit_tree_is_the_same_on_every_run_and_at_a_path_of_its_own() {
+    let repo = Repo::new();
+    let commit = tree_commit(&repo, "same on every run");
+    let stable = std::env::temp_dir().join(format!("layercake-tree-{}", commit.sha));
 
-    let worktree = Worktree::add(repo.path(), &base).expect("second worktree");
-    let dir = worktree.path().to_path_buf();
-    worktree.remove().expect("explicit removal");
-    assert!(!dir.exists());
+    let first = CommitTree::write(repo.path(), &commit).expect("first");
+    // The commit's own path, so the docker CLI's session for it is the same
+    // on every run.
+    assert_eq!(first.path(), stable);
+    let expected = listing(first.path());
+    // A concurrent run on the same commit gets a directory of its own.
+    let concurrent = CommitTree::write(repo.path(), &commit).expect("concurrent");
+    assert_ne!(concurrent.path(), first.path());
+    assert_eq!(listing(concurrent.path()), expected);
+    let concurrent_path = concurrent.path().to_path_buf();
+    concurrent.remove().expect("removed");
+    assert!(!concurrent_path.exists());
+    first.remove().expect("removed");
+    assert!(!stable.exists());
+
+    // What a run that died left behind is cleared away.
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&stable)
+        .expect("mkdir");
+    std::fs::write(stable.join("stale.txt"), "left over").expect("write");
+    let again = CommitTree::write(repo.path(), &commit).expect("again");
+    assert_eq!(again.path(), stable);
+    assert_eq!(listing(again.path()), expected);
 }

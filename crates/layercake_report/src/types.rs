@@ -191,6 +191,11 @@ pub struct SideReport {
     /// The user the image runs as (`config.User`; `None` means root).
     #[serde(default)]
     pub user: Option<String>,
+    /// Whether the image's analysis came from the image cache (kept when an
+    /// image with the same ID was read before: this run read nothing of it);
+    /// `None` when no image was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_from_cache: Option<bool>,
     /// The image's layers, base-most first.
     #[serde(default)]
     pub layers: Vec<LayerReport>,
@@ -212,6 +217,7 @@ impl SideReport {
             size_bytes: None,
             compressed_bytes: None,
             user: None,
+            image_from_cache: None,
             layers: Vec::new(),
             wasted: None,
             build: None,

@@ -1,7 +1,9 @@
 //! Building one side of an image and measuring it.
 
 use super::progress::Progress;
-use layercake_build::{BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker, ImageCache};
+use layercake_build::{
+    AnalysisOrigin, BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker, ImageCache,
+};
 use layercake_image::{ImageSummary, ReadOptions};
 use layercake_measure::{LayerOrigin, StepMap, attribute_layers};
 use layercake_model::{DockerfileModel, DockerfileVersion, ModelOptions};
@@ -181,9 +183,10 @@ pub fn build_and_measure(
     ));
     // Head shares most layers with base: those are not read twice; an image
     // read before (the same ID) is not read at all.
-    let read = docker.read_image_cached(&image_id, &ReadOptions::default(), previous, cache);
-    let image = match read {
-        Ok(image) => image,
+    let read =
+        docker.read_image_cached_with_origin(&image_id, &ReadOptions::default(), previous, cache);
+    let (image, origin) = match read {
+        Ok(read) => read,
         Err(error) => {
             let mut report =
                 SideReport::skipped(true, format!("the built image could not be read: {error}"));
@@ -204,6 +207,7 @@ pub fn build_and_measure(
         size_bytes: Some(image.size_bytes),
         compressed_bytes: Some(image.compressed_bytes),
         user: image.config.user.clone(),
+        image_from_cache: Some(origin == AnalysisOrigin::Cache),
         layers,
         wasted: None,
         build: Some(build),
@@ -222,10 +226,20 @@ fn build_info(outcome: &BuildOutcome) -> BuildInfo {
         .filter(|s| s.position.is_some())
         .collect();
     let failed = !matches!(outcome.status, BuildStatus::Built { .. });
+    // A FROM is resolved, not run (as the probe counts it): BuildKit reports
+    // a local base image `CACHED` on one build and `DONE` on the next.
+    let reused = |step: &BuildStep| {
+        step.cached
+            || step
+                .name
+                .split_whitespace()
+                .next()
+                .is_some_and(|word| word.eq_ignore_ascii_case("FROM"))
+    };
     BuildInfo {
         duration_seconds: round(outcome.duration.as_secs_f64()),
-        cached_steps: counted.iter().filter(|s| s.cached).count(),
-        executed_steps: counted.iter().filter(|s| !s.cached).count(),
+        cached_steps: counted.iter().filter(|s| reused(s)).count(),
+        executed_steps: counted.iter().filter(|s| !reused(s)).count(),
         exit_code: None,
         error: None,
         log_tail: if failed {

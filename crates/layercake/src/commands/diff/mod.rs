@@ -18,7 +18,7 @@ use layercake_build::{BuildRequest, BuildSecret, Docker, DockerSelection, Secret
 use layercake_config::{
     Budget, CliOverrides, ConfigResolver, ImageSpec, ResolvedSettings, SecretSourceSpec,
 };
-use layercake_git::{AffectedReason, AffectedTarget, BuildTarget, Commit, Worktree};
+use layercake_git::{AffectedReason, AffectedTarget, BuildTarget, Commit, CommitTree};
 use layercake_lint::{FileReport, LintSettings, lint_source};
 use layercake_model::DockerfilePairing;
 use layercake_report::{
@@ -214,7 +214,7 @@ pub fn build_report(args: &DiffArgs) -> anyhow::Result<DiffOutcome> {
     // Pull-request semantics: compare head with the commit it branched from,
     // so changes the base branch made since do not show up as "fixed".
     let fork = layercake_git::merge_base_of(repo, &base, &head).map_err(git_error)?;
-    let head_tree = Worktree::add(repo, &head).map_err(git_error)?;
+    let head_tree = CommitTree::write(repo, &head).map_err(git_error)?;
 
     let overrides = CliOverrides {
         fail_on: args.fail_on.map(CliFailOn::to_config),
@@ -278,7 +278,7 @@ pub fn build_report(args: &DiffArgs) -> anyhow::Result<DiffOutcome> {
         }
     };
     let base_tree = match &docker {
-        Some(_) => Some(Worktree::add(repo, &fork).map_err(git_error)?),
+        Some(_) => Some(CommitTree::write(repo, &fork).map_err(git_error)?),
         None => None,
     };
     let progress = Progress::new(ProgressStyle::detect(args.quiet));

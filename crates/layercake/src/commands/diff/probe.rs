@@ -296,7 +296,7 @@ fn failed(file: String, error: String) -> ProbeOutcome {
 }
 
 /// The context's regular files (path relative to it, size) that the build
-/// sends: `.git` and what its `.dockerignore` excludes are left out.
+/// sends: what its `.dockerignore` excludes is left out.
 fn context_files(context: &Path, dockerfile: &Path) -> Vec<(String, u64)> {
     let ignore_text = dockerfile
         .file_name()
@@ -312,9 +312,6 @@ fn context_files(context: &Path, dockerfile: &Path) -> Vec<(String, u64)> {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if relative.as_os_str().is_empty() && name == ".git" {
-                continue;
-            }
             let path = relative.join(&name);
             let shown = path.to_string_lossy().replace('\\', "/");
             let Ok(meta) = entry.metadata() else { continue };
@@ -334,14 +331,14 @@ fn context_files(context: &Path, dockerfile: &Path) -> Vec<(String, u64)> {
     files
 }
 
-/// A copy of the context (without `.git`) with `file` changed: a line of
+/// A copy of the context (the head commit's files) with `file` changed: a line of
 /// blanks appended, spaces and tabs spelling a nonce, so that no earlier
 /// probe's content (which BuildKit's cache remembers) can match it.
 fn scratch_context(context: &Path, file: &str) -> std::io::Result<tempfile::TempDir> {
     let scratch = tempfile::Builder::new()
         .prefix("layercake-probe-")
         .tempdir()?;
-    copy_tree(context, scratch.path(), true)?;
+    copy_tree(context, scratch.path())?;
     let changed = scratch.path().join(file);
     let mut text = std::fs::read(&changed)?;
     text.extend_from_slice(&blank_nonce());
@@ -361,17 +358,14 @@ fn blank_nonce() -> Vec<u8> {
     out
 }
 
-fn copy_tree(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
-        if top && entry.file_name() == ".git" {
-            continue;
-        }
         let target = to.join(entry.file_name());
         let kind = entry.file_type()?;
         if kind.is_dir() {
             std::fs::create_dir_all(&target)?;
-            copy_tree(&entry.path(), &target, false)?;
+            copy_tree(&entry.path(), &target)?;
         } else if kind.is_symlink() {
             std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
         } else {
