@@ -623,6 +623,22 @@ ERROR: failed to build: failed to solve: process \"/bin/sh -c pip install -r req
             failure_cause(log).lines,
             ["ERROR: No matching distribution found for nosuch"]
         );
+        // No step failed (the daemon went away): still not that step's errors.
+        let log = "\
+#5 [2/3] RUN apt-get install -y maybe || true
+#5 0.2 E: Unable to locate package maybe
+#5 DONE 0.3s
+
+#6 [3/3] RUN make
+#6 0.3 building
+error: failed to solve: rpc error: code = Unavailable desc = error reading from server: EOF
+";
+        let cause = failure_cause(log);
+        assert_eq!(cause.step, None);
+        assert_eq!(
+            cause.lines,
+            ["rpc error: code = Unavailable desc = error reading from server: EOF"]
+        );
     }
 
     /// However much a step prints, a few dozen lines are kept, the first ones.
