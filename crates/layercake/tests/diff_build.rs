@@ -203,6 +203,97 @@ fn a_failed_head_build_is_a_result_and_the_other_image_still_reports() {
     assert_eq!(two["delta_bytes"], 4 * 1024);
 }
 
+/// The line that names the cause is long gone from the log's tail when 60 lines
+/// follow it: the text, the Markdown and the pull-request comment still show it,
+/// with the failing line and its exit code, and the JSON keeps the tail as well.
+#[test]
+fn a_failed_build_names_its_cause_even_when_noise_follows_it() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let repo = repo_with(&[(
+        "Dockerfile",
+        format!("FROM {base_image}\nWORKDIR /app\nRUN echo ok\nUSER 1000\n"),
+    )]);
+    // The error is printed from a variable, so that only the output holds it
+    // whole, not the step's name that BuildKit repeats at the end.
+    repo.write(
+        "Dockerfile",
+        &format!(
+            "FROM {base_image}\nWORKDIR /app\nRUN pkg=nosuchpackage-xyz && echo \"E: Unable to locate package $pkg\" \\\n    && i=0 && while [ $i -lt 60 ]; do echo \"noise $i\"; i=$((i+1)); done \\\n    && exit 100\nUSER 1000\n"
+        ),
+    );
+    repo.commit("install a package that does not exist");
+    let cause = "E: Unable to locate package nosuchpackage-xyz";
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json_path = dir.path().join("report.json");
+    let out = diff(
+        &repo,
+        &[
+            "--base",
+            "main",
+            "--quiet",
+            "--report",
+            json_path.to_str().expect("utf-8 path"),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "  head      the build failed at line 3: RUN pkg=nosuchpackage-xyz && echo \"E: Unable to locate package $pkg\" (exit code 100)\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(&format!("            | {cause}\n")), "{text}");
+    assert!(
+        !text.contains("noise 59"),
+        "the cause, not the tail: {text}"
+    );
+
+    let json = std::fs::read_to_string(&json_path).expect("the report");
+    let report: Value = serde_json::from_str(&json).expect("JSON");
+    let build = &image(&report, "Dockerfile")["head"]["build"];
+    assert_eq!(build["cause"], serde_json::json!([cause]), "{build:#}");
+    assert_eq!(build["failed_step"]["line_start"], 3, "{build:#}");
+    assert_eq!(build["failed_step"]["line_end"], 5, "{build:#}");
+    assert_eq!(build["failed_step"]["exit_code"], 100, "{build:#}");
+    let tail = build["log_tail"].as_array().expect("the tail stays");
+    assert!(
+        tail.iter()
+            .any(|l| l.as_str().unwrap().ends_with("noise 59")),
+        "{tail:#?}"
+    );
+    assert!(
+        tail.iter().all(|l| !l.as_str().unwrap().contains(cause)),
+        "the cause is no longer in the tail, so it came from the whole log: {tail:#?}"
+    );
+
+    let report = layercake_report::read_untrusted_report(json.as_bytes()).expect("a report");
+    let comment =
+        layercake_report::render_comment(&report, &layercake_report::CommentOptions::default());
+    assert!(
+        comment.contains(&format!("failed** at line 3: `RUN pkg=nosuchpackage-xyz && echo \"E: Unable to locate package $pkg\"` (exit code 100)\n\n```text\n{cause}\n```")),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("<details><summary>Last log lines</summary>"),
+        "{comment}"
+    );
+
+    let out = diff(
+        &repo,
+        &["--base", "main", "--quiet", "--format", "markdown"],
+    );
+    let markdown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        markdown.contains(&format!("**Head build failed** at line 3: `RUN pkg=nosuchpackage-xyz && echo \"E: Unable to locate package $pkg\"` (exit code 100)\n\n```\n{cause}\n```")),
+        "{markdown}"
+    );
+}
+
 #[test]
 fn dockerfiles_added_and_deleted_are_built_on_the_side_that_has_them() {
     let Some(docker) = docker_or_skip() else {

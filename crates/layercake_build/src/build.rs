@@ -10,6 +10,7 @@ use rustix::process::Signal;
 use serde::Serialize;
 
 use crate::Docker;
+use crate::failure::{CauseFinder, FailureCause};
 use crate::process::{docker_command, kill_group, send_lines, signal_group};
 use crate::progress::{BuildStep, ProgressParser};
 use crate::redact::Redactor;
@@ -40,6 +41,9 @@ pub struct BuildOutcome {
     pub steps: Vec<BuildStep>,
     /// The last [`LOG_TAIL_LINES`] lines of output, secrets masked as `***`.
     pub log_tail: Vec<String>,
+    /// For a failed build, what its whole log says went wrong (the step, its exit
+    /// code, the error lines); `None` for a build that did not fail.
+    pub cause: Option<FailureCause>,
 }
 
 /// How a build ended.
@@ -80,6 +84,7 @@ pub enum BuildEvent<'a> {
 struct BuildLog<'a> {
     redactor: Redactor,
     parser: ProgressParser,
+    cause: CauseFinder,
     tail: VecDeque<String>,
     /// The last line that is not a vertex line, for a failure without an `ERROR:` step.
     last_plain: Option<String>,
@@ -93,6 +98,7 @@ impl BuildLog<'_> {
         if let Some(step) = self.parser.feed(&line) {
             (self.on_event)(BuildEvent::Step(step));
         }
+        self.cause.feed(&line);
         let trimmed = line.trim();
         if !trimmed.is_empty() && !trimmed.starts_with('#') && !trimmed.starts_with("---") {
             self.last_plain = Some(trimmed.to_string());
@@ -122,11 +128,14 @@ impl BuildLog<'_> {
     }
 
     fn finish(self, status: BuildStatus, started: Instant) -> BuildOutcome {
+        let cause = matches!(status, BuildStatus::Failed { .. })
+            .then(|| self.cause.finish(self.parser.failed_step()));
         BuildOutcome {
             status,
             duration: started.elapsed(),
             steps: self.parser.into_steps(),
             log_tail: self.tail.into(),
+            cause,
         }
     }
 }
@@ -153,6 +162,7 @@ impl Docker {
         let mut log = BuildLog {
             redactor: Redactor::for_secrets(&request.secrets),
             parser: ProgressParser::default(),
+            cause: CauseFinder::default(),
             tail: VecDeque::with_capacity(LOG_TAIL_LINES),
             last_plain: None,
             on_event,
@@ -327,6 +337,7 @@ mod tests {
             dir.path(),
             "echo '#1 [1/2] RUN cat /run/secrets/tok' >&2\n\
              echo '#1 0.1 sup3rs3cret' >&2\n\
+             echo '#1 0.1 E: no access with sup3rs3cret' >&2\n\
              echo '#1 ERROR: leaked sup3rs3cret' >&2\n\
              exit 1",
         );
@@ -341,7 +352,7 @@ mod tests {
                 seen.push(line.to_string());
             }
         });
-        assert_eq!(seen.len(), 3);
+        assert_eq!(seen.len(), 4);
         assert!(seen.iter().all(|line| !line.contains("sup3rs3cret")));
         assert_eq!(seen[1], "#1 0.1 ***");
         assert!(
@@ -356,6 +367,12 @@ mod tests {
                 exit_code: Some(1),
                 message: "leaked ***".to_string()
             }
+        );
+        let cause = outcome.cause.expect("a failed build has a cause");
+        assert_eq!(cause.lines, ["E: no access with ***", "leaked ***"]);
+        assert_eq!(
+            cause.step.map(|step| step.name),
+            Some("RUN cat /run/secrets/tok".to_string())
         );
     }
 
@@ -404,6 +421,8 @@ mod tests {
         );
         assert_eq!(outcome.steps.len(), 1);
         assert_eq!(outcome.steps[0].duration, None);
+        // A timeout is its own cause; the lines of a step cut short are no error.
+        assert_eq!(outcome.cause, None);
     }
 
     #[test]
@@ -432,6 +451,7 @@ mod tests {
                 image_id: "sha256:abc".to_string()
             }
         );
+        assert_eq!(outcome.cause, None);
     }
 
     #[test]
@@ -469,6 +489,7 @@ mod tests {
                 error: None,
             }],
             log_tail: vec![],
+            cause: None,
         };
         let json = serde_json::to_value(&outcome).expect("serializes");
         assert_eq!(
@@ -480,7 +501,8 @@ mod tests {
                     "vertex": 4, "name": "RUN x", "stage": "build", "position": [2, 3],
                     "cached": false, "duration": 0.2, "error": null
                 }],
-                "log_tail": []
+                "log_tail": [],
+                "cause": null
             })
         );
     }

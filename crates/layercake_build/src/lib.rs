@@ -7,6 +7,7 @@
 //! | build a Dockerfile, with a time limit, following its steps | [`Docker::build`] → [`BuildOutcome`], [`BuildEvent`] as it goes |
 //! | the command line of a build | [`build_command`] |
 //! | steps from `--progress=plain` text | [`parse_plain_progress`] |
+//! | why a build failed, from its whole log | [`BuildOutcome::cause`], [`failure_cause`] → [`FailureCause`] |
 //! | what the built image is made of | [`Docker::read_image`] (the engine's layer store when readable, else streams `docker save` into [`layercake_image`]), [`Docker::image_size`] |
 //! | clean up | [`Docker::remove_image`] |
 //!
@@ -22,6 +23,7 @@
 mod build;
 mod cache;
 mod docker;
+mod failure;
 mod layer_store;
 mod process;
 mod progress;
@@ -36,5 +38,6 @@ pub use cache::{
 pub use docker::{
     AnalysisOrigin, BuildMode, Docker, DockerError, DockerSelection, DockerUnavailable, ImageSource,
 };
+pub use failure::{FailureCause, MAX_CAUSE_LINES, failure_cause};
 pub use progress::{BuildStep, parse_plain_progress};
 pub use request::{BuildRequest, BuildSecret, SecretSource, build_command};

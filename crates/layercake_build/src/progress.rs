@@ -90,10 +90,15 @@ impl ProgressParser {
 
     /// The first `ERROR:` message of any step, in the order steps appeared.
     pub(crate) fn first_error(&self) -> Option<&str> {
+        self.failed_step().and_then(|step| step.error.as_deref())
+    }
+
+    /// The first step that failed (not one canceled because another failed), in the
+    /// order steps appeared.
+    pub(crate) fn failed_step(&self) -> Option<&BuildStep> {
         self.steps
             .iter()
-            .filter_map(|step| step.error.as_deref())
-            .find(|error| *error != "canceled")
+            .find(|step| step.error.as_deref().is_some_and(|e| e != "canceled"))
     }
 
     /// Every step seen, finished or not, by vertex number.
@@ -115,14 +120,15 @@ pub fn parse_plain_progress(text: &str) -> Vec<BuildStep> {
     parser.into_steps()
 }
 
-enum Status<'a> {
+/// What a vertex line without a timestamp says about its vertex.
+pub(crate) enum Status<'a> {
     Done(Option<Duration>),
     Cached,
     Error(&'a str),
     Canceled,
 }
 
-fn status_of(text: &str) -> Option<Status<'_>> {
+pub(crate) fn status_of(text: &str) -> Option<Status<'_>> {
     if text == "CACHED" {
         return Some(Status::Cached);
     }
@@ -147,7 +153,7 @@ fn status_of(text: &str) -> Option<Status<'_>> {
 
 /// Splits `#12 text` into `(12, "text")`, after an optional timestamp that some
 /// log collectors put in front of every line.
-fn vertex_line(line: &str) -> Option<(u32, &str)> {
+pub(crate) fn vertex_line(line: &str) -> Option<(u32, &str)> {
     let line = line.trim_end_matches(['\r', '\n']);
     let line = match line.strip_prefix('#') {
         Some(rest) => rest,

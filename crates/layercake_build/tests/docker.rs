@@ -389,6 +389,11 @@ fn a_failing_run_is_a_failed_outcome_with_the_error_and_last_lines() {
     assert_eq!(failed.name, format!("RUN echo said-{token} && false"));
     assert_eq!(failed.position, Some((2, 2)));
     assert_eq!(failed.error.as_deref(), Some(message.as_str()));
+    // Nothing it printed looks like an error: its last line is the cause.
+    let cause = outcome.cause.as_ref().expect("a failed build has a cause");
+    assert_eq!(cause.step.as_ref(), Some(failed));
+    assert_eq!(cause.exit_code, Some(1));
+    assert_eq!(cause.lines, [format!("said-{token}")]);
 }
 
 #[test]

@@ -58,6 +58,26 @@ impl StepMap {
         self.steps.get(&(stage.to_lowercase(), position)).copied()
     }
 
+    /// The instruction of the step BuildKit named `name` and labelled `[<stage>
+    /// <position>/…]`, if it runs that instruction's keyword: a step BuildKit
+    /// shares with another build running at the same time may carry that build's
+    /// name and position.
+    pub fn instruction_of_step(
+        &self,
+        dockerfile: &Dockerfile,
+        stage: &str,
+        position: usize,
+        name: &str,
+    ) -> Option<usize> {
+        self.instruction(stage, position).filter(|&i| {
+            dockerfile.instructions.get(i).is_some_and(|found| {
+                name.split_whitespace()
+                    .next()
+                    .is_some_and(|word| word.eq_ignore_ascii_case(found.keyword.as_str()))
+            })
+        })
+    }
+
     /// The step label and position of an instruction, if BuildKit runs it as a step.
     pub fn step_of(&self, instruction: usize) -> Option<(&str, usize)> {
         self.steps
@@ -107,5 +127,30 @@ mod tests {
         let map = StepMap::new(&dockerfile, &model);
         assert_eq!(map.instruction("", 3), Some(2));
         assert_eq!(map.instruction("only", 3), None);
+    }
+
+    #[test]
+    fn a_step_is_its_instruction_only_if_it_runs_its_keyword() {
+        let source = "FROM busybox\nWORKDIR /app\nRUN npm ci\n";
+        let dockerfile = layercake_syntax::parse(source);
+        let model = DockerfileModel::new(&dockerfile, source, &ModelOptions::default());
+        let map = StepMap::new(&dockerfile, &model);
+        assert_eq!(
+            map.instruction_of_step(&dockerfile, "", 3, "RUN npm ci"),
+            Some(2)
+        );
+        assert_eq!(
+            map.instruction_of_step(&dockerfile, "", 3, "run npm ci"),
+            Some(2)
+        );
+        // Another build's step that BuildKit ran for both.
+        assert_eq!(
+            map.instruction_of_step(&dockerfile, "", 3, "COPY . ."),
+            None
+        );
+        assert_eq!(
+            map.instruction_of_step(&dockerfile, "", 4, "RUN npm ci"),
+            None
+        );
     }
 }

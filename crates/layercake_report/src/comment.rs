@@ -244,13 +244,30 @@ fn failed_builds(out: &mut String, report: &DiffReport) {
         if image.head.status != SideStatus::Failed {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "**The head build of {} failed:** {}\n",
-            code(&image.dockerfile),
-            text(&shorten(image.head.reason.as_deref().unwrap_or(""), 500))
-        );
-        if let Some(build) = image.head.build.as_ref().filter(|b| !b.log_tail.is_empty()) {
+        let build = image.head.build.as_ref();
+        match build.and_then(|b| b.failed_step.as_ref()) {
+            Some(step) => {
+                let _ = writeln!(
+                    out,
+                    "**The head build of {} failed** {}\n",
+                    code(&image.dockerfile),
+                    step.describe_markdown()
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "**The head build of {} failed:** {}\n",
+                    code(&image.dockerfile),
+                    text(&shorten(image.head.reason.as_deref().unwrap_or(""), 500))
+                );
+            }
+        }
+        if let Some(build) = build.filter(|b| !b.cause.is_empty()) {
+            let cause: Vec<String> = build.cause.iter().map(|l| shorten(l, 300)).collect();
+            let _ = writeln!(out, "{}\n", fenced(&cause.join("\n"), "text"));
+        }
+        if let Some(build) = build.filter(|b| !b.log_tail.is_empty()) {
             let tail: Vec<String> = build
                 .log_tail
                 .iter()

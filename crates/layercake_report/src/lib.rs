@@ -9,6 +9,7 @@
 mod classify;
 mod comment;
 mod escape;
+mod failed;
 mod markdown;
 mod review;
 mod text;

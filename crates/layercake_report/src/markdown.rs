@@ -1,6 +1,7 @@
 //! The report as Markdown (a job summary or a pull-request comment).
 
 use crate::escape::{code, fenced, text};
+use crate::failed::shown_lines;
 use crate::text::{count, reason_text, short};
 use crate::types::{Change, DiffReport, ImageReport, LayerDelta, SideReport, SideStatus};
 use crate::{format_bytes, format_signed_bytes};
@@ -65,14 +66,28 @@ fn render_image(out: &mut String, image: &ImageReport) {
     let _ = writeln!(out, "\n### {}\n", code(&image.dockerfile));
     for (name, side) in [("Base", &image.base), ("Head", &image.head)] {
         if side.status == SideStatus::Failed {
-            let _ = writeln!(
-                out,
-                "**{name} build failed:** {}\n",
-                text(side.reason.as_deref().unwrap_or(""))
-            );
-            if let Some(build) = side.build.as_ref().filter(|b| !b.log_tail.is_empty()) {
-                let body = build.log_tail.join("\n");
-                let _ = writeln!(out, "{}\n", fenced(&body, ""));
+            match side.build.as_ref().and_then(|b| b.failed_step.as_ref()) {
+                Some(step) => {
+                    let _ = writeln!(
+                        out,
+                        "**{name} build failed** {}\n",
+                        step.describe_markdown()
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "**{name} build failed:** {}\n",
+                        text(side.reason.as_deref().unwrap_or(""))
+                    );
+                }
+            }
+            let lines = side
+                .build
+                .as_ref()
+                .map_or(&[][..], |b| shown_lines(b, usize::MAX));
+            if !lines.is_empty() {
+                let _ = writeln!(out, "{}\n", fenced(&lines.join("\n"), ""));
             }
         }
     }

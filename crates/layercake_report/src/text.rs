@@ -1,5 +1,6 @@
 //! The report for a terminal.
 
+use crate::failed::shown_lines;
 use crate::types::{
     Change, DiffReport, ImageReport, LayerDelta, SideReport, SideStatus, StageDelta,
 };
@@ -369,7 +370,7 @@ fn render_sizes(out: &mut String, image: &ImageReport) {
             let _ = writeln!(out, "  {name:<9} {reason}");
         }
         if let Some(build) = &side.build {
-            for line in build.log_tail.iter().rev().take(10).rev() {
+            for line in shown_lines(build, 10) {
                 let _ = writeln!(out, "            | {line}");
             }
         }

@@ -243,6 +243,36 @@ pub struct BuildInfo {
     /// The last lines of the build log, for a failed build (secrets redacted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
+    /// For a failed build, the lines of its whole log that say why, in the order
+    /// printed (package managers' and BuildKit's errors, else the failed step's
+    /// last lines; secrets redacted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cause: Vec<String>,
+    /// For a failed build, the step that failed, when the log names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<FailedStep>,
+}
+
+/// The step a build failed at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedStep {
+    /// The instruction's first line as written (see [`LayerReport::instruction`]),
+    /// or BuildKit's name for the step when it is no instruction of the Dockerfile
+    /// (`[internal] load metadata for …`).
+    pub instruction: String,
+    /// The stage, as BuildKit names it (`build`, `stage-1`); absent in a
+    /// single-stage build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// First line of the instruction in this side's Dockerfile.
+    #[serde(default)]
+    pub line_start: Option<usize>,
+    /// Last line of the instruction.
+    #[serde(default)]
+    pub line_end: Option<usize>,
+    /// The exit code of the step's command, when it ran one.
+    #[serde(default)]
+    pub exit_code: Option<i32>,
 }
 
 /// One layer of a built image, tied to the instruction that made it.

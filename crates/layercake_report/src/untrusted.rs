@@ -67,6 +67,12 @@ pub fn read_untrusted_report(bytes: &[u8]) -> Result<DiffReport, String> {
             if let Some(build) = &mut side.build {
                 build.log_tail.truncate(40);
                 build.log_tail.iter_mut().for_each(cut);
+                build.cause.truncate(40);
+                build.cause.iter_mut().for_each(cut);
+                if let Some(step) = &mut build.failed_step {
+                    cut(&mut step.instruction);
+                    step.stage.iter_mut().for_each(cut);
+                }
             }
         }
         image.layer_deltas.truncate(200);

@@ -40,10 +40,15 @@ fn every_field_of_the_demo_report_is_documented() {
     let doc = include_str!("../../../docs/diff-report.md");
     // The finding objects are the lint JSON's, documented there.
     let lint_doc = include_str!("../../../docs/json-format.md");
-    let report: Value =
-        serde_json::from_str(include_str!("fixtures/demo-report.json")).expect("fixture");
     let mut all = Vec::new();
-    keys(&report, "", &mut all);
+    // The demo, and a failed build's fields.
+    for fixture in [
+        include_str!("fixtures/demo-report.json"),
+        include_str!("fixtures/failed-head-report.json"),
+    ] {
+        let report: Value = serde_json::from_str(fixture).expect("fixture");
+        keys(&report, "", &mut all);
+    }
     all.sort();
     all.dedup();
     let missing: Vec<&String> = all

@@ -2,12 +2,13 @@
 
 use super::progress::Progress;
 use layercake_build::{
-    AnalysisOrigin, BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker, ImageCache,
+    AnalysisOrigin, BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker, FailureCause,
+    ImageCache,
 };
 use layercake_image::{ImageSummary, ReadOptions};
 use layercake_measure::{LayerOrigin, StepMap, attribute_layers};
 use layercake_model::{DockerfileModel, DockerfileVersion, ModelOptions};
-use layercake_report::{BuildInfo, LayerReport, SideReport, SideStatus};
+use layercake_report::{BuildInfo, FailedStep, LayerReport, SideReport, SideStatus};
 use layercake_syntax::{Dockerfile, LineIndex};
 use std::collections::BTreeMap;
 
@@ -144,11 +145,20 @@ pub fn build_and_measure(
                 "failed after {:.1} s",
                 outcome.duration.as_secs_f64()
             ));
-            let mut report = SideReport::skipped(true, format!("the build failed: {message}"));
+            let failed_step = outcome
+                .cause
+                .as_ref()
+                .and_then(|cause| failed_step(parsed, cause));
+            let reason = match &failed_step {
+                Some(step) => format!("the build failed {}", step.describe()),
+                None => format!("the build failed: {message}"),
+            };
+            let mut report = SideReport::skipped(true, reason);
             report.status = SideStatus::Failed;
             report.build = Some(BuildInfo {
                 exit_code: *exit_code,
                 error: Some(message.clone()),
+                failed_step,
                 ..build
             });
             return MeasuredSide {
@@ -247,7 +257,41 @@ fn build_info(outcome: &BuildOutcome) -> BuildInfo {
         } else {
             Vec::new()
         },
+        cause: outcome
+            .cause
+            .as_ref()
+            .map(|cause| cause.lines.clone())
+            .unwrap_or_default(),
+        failed_step: None,
     }
+}
+
+/// The step the build failed at, tied to its instruction's lines when BuildKit's
+/// label names one of this side's.
+fn failed_step(parsed: &ParsedSide, cause: &FailureCause) -> Option<FailedStep> {
+    let step = cause.step.as_ref()?;
+    let instruction = step.position.and_then(|(position, _)| {
+        StepMap::new(&parsed.dockerfile, &parsed.model).instruction_of_step(
+            &parsed.dockerfile,
+            step.stage.as_deref().unwrap_or(""),
+            position,
+            &step.name,
+        )
+    });
+    let lines = instruction.and_then(|i| parsed.lines(i));
+    Some(FailedStep {
+        instruction: match instruction {
+            Some(i) => parsed.instruction_text(i),
+            None => shorten(
+                &step.name.split_whitespace().collect::<Vec<_>>().join(" "),
+                100,
+            ),
+        },
+        stage: step.stage.clone(),
+        line_start: lines.map(|l| l.0),
+        line_end: lines.map(|l| l.1),
+        exit_code: cause.exit_code,
+    })
 }
 
 /// Seconds to the millisecond, so reports don't carry float noise.

@@ -168,17 +168,7 @@ pub fn run(input: &ProbeInput<'_>) -> Option<ProbeOutcome> {
             continue;
         };
         let stage = step.stage.as_deref().unwrap_or("");
-        // A step BuildKit shares with another build running at the same time
-        // may carry that build's name and position: trust the mapping only
-        // when the step runs the instruction's own keyword.
-        let instruction = map.instruction(stage, position).filter(|&i| {
-            parsed.dockerfile.instructions.get(i).is_some_and(|found| {
-                step.name
-                    .split_whitespace()
-                    .next()
-                    .is_some_and(|word| word.eq_ignore_ascii_case(found.keyword.as_str()))
-            })
-        });
+        let instruction = map.instruction_of_step(&parsed.dockerfile, stage, position, &step.name);
         let is_from = instruction
             .and_then(|i| parsed.dockerfile.instructions.get(i))
             .is_some_and(|i| i.keyword == layercake_syntax::Keyword::From);

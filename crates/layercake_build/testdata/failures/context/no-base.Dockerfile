@@ -1,0 +1,2 @@
+FROM layercake-test/nosuchbase:9
+RUN echo hi

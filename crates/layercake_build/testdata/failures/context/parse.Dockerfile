@@ -1,0 +1,2 @@
+FROM layercake-test/busybox:1
+RUNN echo hi
