@@ -8,7 +8,6 @@
 
 mod classify;
 mod comment;
-mod escape;
 mod markdown;
 mod review;
 mod text;

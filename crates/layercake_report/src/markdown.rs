@@ -1,9 +1,9 @@
 //! The report as Markdown (a job summary or a pull-request comment).
 
-use crate::escape::{code, fenced, text};
 use crate::text::{count, reason_text, short};
 use crate::types::{Change, DiffReport, ImageReport, SideReport, SideStatus};
 use crate::{format_bytes, format_signed_bytes};
+use layercake_render::escape::{code, code_in_cell, fenced, plain, text};
 use std::fmt::Write as _;
 
 /// How many rows each table shows.
@@ -33,8 +33,8 @@ pub fn render_markdown(report: &DiffReport) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            code(&image.dockerfile),
-            text(&reason_text(image)),
+            code_in_cell(&image.dockerfile),
+            plain(&reason_text(image)),
             side_size(&image.base),
             side_size(&image.head),
             image
@@ -44,8 +44,7 @@ pub fn render_markdown(report: &DiffReport) -> String {
             image
                 .budget
                 .as_ref()
-                .map(|b| b.verdict.as_str())
-                .unwrap_or("–"),
+                .map_or_else(|| "–".into(), |b| plain(&b.verdict)),
             count(image, Change::New),
             count(image, Change::Fixed),
             count(image, Change::Unchanged)
@@ -88,7 +87,7 @@ fn render_image(out: &mut String, image: &ImageReport) {
                     .line_start
                     .map(|l| l.to_string())
                     .unwrap_or_else(|| "–".into()),
-                code(&delta.instruction),
+                code_in_cell(&delta.instruction),
                 format_bytes(delta.base_bytes),
                 format_bytes(delta.head_bytes),
                 format_signed_bytes(delta.delta_bytes)
@@ -111,7 +110,7 @@ fn render_image(out: &mut String, image: &ImageReport) {
                 let _ = writeln!(
                     out,
                     "| {} | {kind} | {} |",
-                    code(&file.path),
+                    code_in_cell(&file.path),
                     format_signed_bytes(file.delta_bytes)
                 );
             }
@@ -146,7 +145,7 @@ fn render_image(out: &mut String, image: &ImageReport) {
             "- **{}** {} {} line {}: {}{}",
             finding.change.as_str(),
             code(&finding.code),
-            finding.severity,
+            plain(&finding.severity),
             finding.line,
             text(&finding.message),
             if finding.measured {
