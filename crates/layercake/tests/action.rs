@@ -384,8 +384,10 @@ fn a_forks_report_is_published_by_the_workflow_run_publisher() {
     ok(&scenario.publish(&hostile_path, &scenario.head()));
     let comments = scenario.comments();
     assert_eq!(comments.len(), 1);
-    assert!(!comments[0].body.contains("<img"), "{}", comments[0].body);
-    assert!(comments[0].body.contains("@\u{200b}everyone"));
+    let body = &comments[0].body;
+    assert!(body.contains("\\<img src=x onerror=alert(1)\\>"), "{body}");
+    assert!(!body.replace("\\<", "").contains("<img"), "{body}");
+    assert!(body.contains("@\u{2060}everyone"), "{body}");
     assert_eq!(scenario.fake.reviews(REPO, scenario.number).len(), 1);
 
     // The same report again: nothing to write.

@@ -121,7 +121,9 @@ pub struct Finding {
     pub category: Category,
     /// Severity after configuration.
     pub severity: Severity,
-    /// What is wrong here, in one or two sentences.
+    /// What is wrong here, in one or two sentences: text with `` `code` ``
+    /// spans, which the Markdown renderers show as code. Text from the
+    /// Dockerfile goes in through [`code_span`].
     pub message: String,
     /// Where: byte range in the source.
     pub range: TextRange,
@@ -138,4 +140,44 @@ pub struct FileReport {
     pub source: String,
     /// Findings, sorted by position then code.
     pub findings: Vec<Finding>,
+}
+
+/// `value` as a CommonMark code span for a message or a fix description:
+/// the fence is longer than any backtick run inside, so text from a
+/// Dockerfile (`` echo `uname -m` ``) cannot end the span early; a space pads
+/// a value that starts or ends with a backtick, or with a space at both
+/// ends (CommonMark strips one there). Newlines become spaces.
+pub fn code_span(value: &str) -> String {
+    let value = value.replace("\r\n", " ").replace(['\n', '\r'], " ");
+    if value.is_empty() {
+        return String::new();
+    }
+    let longest = value.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let all_spaces = value.bytes().all(|b| b == b' ');
+    let pad = if value.starts_with('`')
+        || value.ends_with('`')
+        || (!all_spaces && value.starts_with(' ') && value.ends_with(' '))
+    {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{value}{pad}{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code_span;
+
+    #[test]
+    fn code_spans_hold_any_dockerfile_text() {
+        assert_eq!(code_span("COPY . ."), "`COPY . .`");
+        assert_eq!(code_span("echo `uname -m`"), "`` echo `uname -m` ``");
+        assert_eq!(code_span("a ``` b"), "````a ``` b````");
+        assert_eq!(code_span(" x "), "`  x  `");
+        assert_eq!(code_span("  "), "`  `");
+        assert_eq!(code_span("a\nb"), "`a b`");
+        assert_eq!(code_span(""), "");
+    }
 }

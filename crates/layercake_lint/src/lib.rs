@@ -20,7 +20,7 @@ mod suppression;
 
 pub use build_context::BuildContextInfo;
 pub use docs::{DOC_SECTIONS, rule_doc_markdown, rules_index_markdown};
-pub use finding::{Applicability, Category, Edit, FileReport, Finding, Fix, Severity};
+pub use finding::{Applicability, Category, Edit, FileReport, Finding, Fix, Severity, code_span};
 pub use fix::apply_fixes;
 pub use package_install::is_build_package;
 pub use registry::{RULES, rule_by_code, rule_by_name};

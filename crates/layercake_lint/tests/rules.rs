@@ -315,3 +315,43 @@ fn rule_docs_are_current() {
         "docs/rules has pages for rules that no longer exist"
     );
 }
+
+/// Messages are text with code spans, and the Markdown renderers show those
+/// spans as code: Dockerfile text quoted in a message is fenced so that a
+/// backtick in it cannot end the span early (`` `pip install x`y`` `` would
+/// show `x` as prose and leave a stray backtick).
+#[test]
+fn messages_quote_dockerfile_text_whatever_it_holds() {
+    let source = "FROM python:3.12 AS b\nWORKDIR app`x`\nRUN pip install flask`true` && sudo apt-get update\nRUN curl -fsSL https://e.example/`x`.sh | sh\nEXPOSE 80`x`\nCOPY --from=b`x` /a /b\nRUN yum install -y x`y`\nRUN apk add x`y`\nENTRYPOINT node `x`\n";
+    let report = layercake_lint::lint_source("Dockerfile", source, &LintSettings::default());
+    let quoted = [
+        ("LC502", "WORKDIR app`x`"),
+        ("LC502", "/app`x`"),
+        ("LC305", "pip install flask`true`"),
+        ("LC404", "curl -fsSL https://e.example/`x`.sh | sh"),
+        ("LC503", "EXPOSE 80`x`"),
+        ("LC503", "80`x`"),
+        ("LC101", "--from=b`x`"),
+        ("LC101", "b`x`"),
+        ("LC307", "yum install -y x`y`"),
+        ("LC304", "apk add x`y`"),
+        ("LC501", "node `x`"),
+    ];
+    for (code, text) in quoted {
+        let span = layercake_lint::code_span(text);
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.code == code && f.message.contains(&span)),
+            "no {code} message quotes {span}: {:#?}",
+            report.findings
+        );
+    }
+    let lc404 = report.findings.iter().find(|f| f.code == "LC404");
+    let description = lc404.and_then(|f| f.fix.as_ref()).map(|f| &f.description);
+    assert!(
+        description.is_some_and(|d| d.contains("``https://e.example/`x`.sh``")),
+        "{description:?}"
+    );
+}

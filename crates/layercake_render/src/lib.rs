@@ -11,8 +11,12 @@
 //! | `sarif` | code-scanning tools (SARIF 2.1.0) | [`sarif`] |
 //! | `github` | GitHub Actions annotations (workflow commands) | [`github`] |
 //! | `markdown` | a PR comment or a job summary | [`markdown`] |
+//!
+//! [`escape`] writes repository text into Markdown so that GitHub shows it as
+//! written; the `markdown` format and the `diff` report's comment share it.
 #![deny(missing_docs)]
 
+pub mod escape;
 pub mod github;
 pub mod json;
 pub mod markdown;

@@ -1,10 +1,12 @@
 //! The sticky pull-request comment: one per PR, found again by its marker,
 //! always under GitHub's 65,536-character limit.
 
-use crate::escape::{code, fenced, text};
 use crate::text::short;
 use crate::types::{Change, DiffFinding, DiffReport, ImageReport, SideReport, SideStatus};
 use crate::{format_bytes, format_signed_bytes};
+use layercake_render::escape::{
+    code, code_in_cell, fenced, html_code, html_text, plain, text, text_in_cell,
+};
 use std::fmt::Write as _;
 
 /// GitHub's limit on a comment body, in characters.
@@ -166,8 +168,8 @@ fn size_table(out: &mut String, report: &DiffReport, detail: Detail) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",
-                code(&image.dockerfile),
-                text(&crate::text::reason_text(image)),
+                code_in_cell(&image.dockerfile),
+                plain(&crate::text::reason_text(image)),
                 image.count(Change::New),
                 image.count(Change::Fixed),
                 image.count(Change::Unchanged)
@@ -192,7 +194,7 @@ fn size_table(out: &mut String, report: &DiffReport, detail: Detail) {
         };
         let change = match image.compressed_delta_bytes {
             Some(compressed) => {
-                format!("{change}<br>{} compressed", format_signed_bytes(compressed))
+                format!("{change}, {} compressed", format_signed_bytes(compressed))
             }
             None => change,
         };
@@ -205,14 +207,14 @@ fn size_table(out: &mut String, report: &DiffReport, detail: Detail) {
                     .iter()
                     .map(|v| format!("{} {}: {}", v.limit, v.allowed, v.actual))
                     .collect();
-                format!("❌ {}", text(&over.join("; ")))
+                format!("❌ {}", text_in_cell(&over.join("; ")))
             }
             Some(_) => "not measured".to_string(),
         };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {change} | {budget} |",
-            code(&image.dockerfile),
+            code_in_cell(&image.dockerfile),
             side_size(&image.base),
             side_size(&image.head)
         );
@@ -259,7 +261,7 @@ fn failed_builds(out: &mut String, report: &DiffReport) {
                     out,
                     "**The head build of {} failed:** {}\n",
                     code(&image.dockerfile),
-                    text(&shorten(image.head.reason.as_deref().unwrap_or(""), 500))
+                    plain(&shorten(image.head.reason.as_deref().unwrap_or(""), 500))
                 );
             }
         }
@@ -339,7 +341,7 @@ fn new_findings(out: &mut String, report: &DiffReport, detail: Detail) {
             let _ = writeln!(
                 out,
                 "<details><summary>Fix: {}{safety}</summary>\n\n{}\n\n</details>\n",
-                text(&shorten(&fix.description, 300)),
+                html_text(&shorten(&fix.description, 300)),
                 fenced(&shorten_lines(diff, 60), "diff")
             );
         }
@@ -444,7 +446,7 @@ fn layers(out: &mut String, image: &ImageReport, chart: bool) {
     let _ = writeln!(
         out,
         "<details><summary>Layers of {}: base vs head</summary>\n",
-        text(&image.dockerfile)
+        html_code(&image.dockerfile)
     );
     crate::markdown::stage_table(out, image);
     out.push_str("| line | instruction | base | head | change |\n|---:|---|---:|---:|---:|\n");

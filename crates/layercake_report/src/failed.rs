@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::escape::{code, text};
 use crate::types::{BuildInfo, FailedStep};
+use layercake_render::escape::{code, plain};
 
 impl FailedStep {
     /// Where the build stopped and how, for people: `at line 6: RUN npm ci (exit
@@ -27,7 +27,7 @@ impl FailedStep {
         let separator = if self.line_start.is_some() { ": " } else { " " };
         format!(
             "at {}{separator}{}{}",
-            text(&self.place()),
+            plain(&self.place()),
             code(&self.instruction),
             self.exit()
         )
@@ -92,7 +92,8 @@ mod tests {
         );
         assert_eq!(
             step(Some(4), Some("my_deps"), Some(100)).describe_markdown(),
-            "at line 4 in stage my\\_deps: `RUN npm ci \\| tee log` (exit code 100)"
+            // Prose, not a table cell: the `|` in the code span stays as it is.
+            "at line 4 in stage my\\_deps: `RUN npm ci | tee log` (exit code 100)"
         );
     }
 

@@ -8,7 +8,6 @@
 
 mod classify;
 mod comment;
-mod escape;
 mod failed;
 mod markdown;
 mod review;

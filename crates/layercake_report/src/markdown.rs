@@ -1,10 +1,10 @@
 //! The report as Markdown (a job summary or a pull-request comment).
 
-use crate::escape::{code, fenced, text};
 use crate::failed::shown_lines;
 use crate::text::{count, reason_text, short};
 use crate::types::{Change, DiffReport, ImageReport, LayerDelta, SideReport, SideStatus};
 use crate::{format_bytes, format_signed_bytes};
+use layercake_render::escape::{code, code_in_cell, fenced, plain, text};
 use std::fmt::Write as _;
 
 /// How many rows each table shows.
@@ -34,8 +34,8 @@ pub fn render_markdown(report: &DiffReport) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            code(&image.dockerfile),
-            text(&reason_text(image)),
+            code_in_cell(&image.dockerfile),
+            plain(&reason_text(image)),
             side_size(&image.base),
             side_size(&image.head),
             image
@@ -49,8 +49,7 @@ pub fn render_markdown(report: &DiffReport) -> String {
             image
                 .budget
                 .as_ref()
-                .map(|b| b.verdict.as_str())
-                .unwrap_or("–"),
+                .map_or_else(|| "–".into(), |b| plain(&b.verdict)),
             count(image, Change::New),
             count(image, Change::Fixed),
             count(image, Change::Unchanged)
@@ -78,7 +77,7 @@ fn render_image(out: &mut String, image: &ImageReport) {
                     let _ = writeln!(
                         out,
                         "**{name} build failed:** {}\n",
-                        text(side.reason.as_deref().unwrap_or(""))
+                        plain(side.reason.as_deref().unwrap_or(""))
                     );
                 }
             }
@@ -124,7 +123,7 @@ fn render_image(out: &mut String, image: &ImageReport) {
                 let _ = writeln!(
                     out,
                     "| {} | {kind} | {} |",
-                    code(&file.path),
+                    code_in_cell(&file.path),
                     format_signed_bytes(file.delta_bytes)
                 );
             }
@@ -155,7 +154,7 @@ fn render_image(out: &mut String, image: &ImageReport) {
             "- **{}** {} {} line {}: {}{}",
             finding.change.as_str(),
             code(&finding.code),
-            finding.severity,
+            plain(&finding.severity),
             finding.line,
             text(&finding.message),
             if finding.measured {
@@ -189,11 +188,15 @@ pub(crate) fn outside_target_sentence(image: &ImageReport) -> Option<String> {
 /// An instruction in a table cell: with what it was, when head edited it.
 pub(crate) fn instruction_cell(delta: &LayerDelta) -> String {
     match (&delta.base_instruction, delta.base_line_start) {
-        (Some(was), _) => format!("{} (was {})", code(&delta.instruction), code(was)),
+        (Some(was), _) => format!(
+            "{} (was {})",
+            code_in_cell(&delta.instruction),
+            code_in_cell(was)
+        ),
         (None, Some(line)) if delta.line_start.is_none() => {
-            format!("{} (line {line} at base)", code(&delta.instruction))
+            format!("{} (line {line} at base)", code_in_cell(&delta.instruction))
         }
-        _ => code(&delta.instruction),
+        _ => code_in_cell(&delta.instruction),
     }
 }
 
@@ -208,8 +211,8 @@ pub(crate) fn stage_table(out: &mut String, image: &ImageReport) {
     out.push_str("| stage | base | head | change |\n|---|---:|---:|---:|\n");
     for delta in &image.stage_deltas {
         let stage = match &delta.base_stage {
-            Some(was) => format!("{} (was {})", code(&delta.stage), code(was)),
-            None => code(&delta.stage),
+            Some(was) => format!("{} (was {})", code_in_cell(&delta.stage), code_in_cell(was)),
+            None => code_in_cell(&delta.stage),
         };
         let _ = writeln!(
             out,

@@ -1,8 +1,8 @@
 //! Inline review comments: new findings on lines the pull request changed,
 //! with ```` ```suggestion ```` blocks for safe fixes.
 
-use crate::escape::{code, fenced, text};
 use crate::types::DiffReport;
+use layercake_render::escape::{code, fenced, plain, text};
 use std::collections::{BTreeSet, HashMap};
 
 /// The lines of a file GitHub lets a review comment on: the new-file (RIGHT
@@ -69,7 +69,7 @@ pub fn inline_comments(
             "**{}** {} ({}): {}\n",
             code(&finding.code),
             text(&finding.name),
-            finding.severity,
+            plain(&finding.severity),
             text(&finding.message)
         );
         for evidence in &finding.evidence {
@@ -93,7 +93,7 @@ pub fn inline_comments(
                 body.push_str(&format!(
                     "\n{} ({}):\n\n{}\n",
                     text(&fix.description),
-                    fix.applicability,
+                    plain(&fix.applicability),
                     fenced(diff.trim_end(), "diff")
                 ));
             }

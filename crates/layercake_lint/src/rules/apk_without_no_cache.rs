@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::package_install::{OsPackageAction, OsPackageManager, os_package_command};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
@@ -78,8 +79,8 @@ impl Rule for ApkWithoutNoCache {
                 let this = located.as_ref().and_then(|l| l.get(position));
                 let range = this.and_then(|c| c.range()).unwrap_or(run.range);
                 let message = format!(
-                    "`{}` keeps the apk package index in /var/cache/apk in this layer of the shipped image; add `--no-cache`",
-                    command.display()
+                    "{} keeps the apk package index in /var/cache/apk in this layer of the shipped image; add `--no-cache`",
+                    code_span(&command.display())
                 );
                 let fix = this.and_then(|c| word_range(c, "add")).map(|word| Fix {
                     description: "Add `--no-cache` after `apk add`".to_string(),

@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::package_install::{OsPackageAction, OsPackageManager, os_package_command};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
@@ -85,11 +86,13 @@ impl Rule for AptListsKept {
                 .and_then(|l| l.get(update))
                 .and_then(|c| c.range())
                 .unwrap_or(run.range);
-            let written = commands
-                .get(update)
-                .map_or_else(|| "apt-get update".to_string(), |c| c.display());
+            let written = code_span(
+                &commands
+                    .get(update)
+                    .map_or_else(|| "apt-get update".to_string(), |c| c.display()),
+            );
             let mut message = format!(
-                "`{written}` leaves the package lists (/var/lib/apt/lists, tens of MB) in this layer of the shipped image; remove them at the end of the same RUN or keep them in a cache mount"
+                "{written} leaves the package lists (/var/lib/apt/lists, tens of MB) in this layer of the shipped image; remove them at the end of the same RUN or keep them in a cache mount"
             );
             let needs_lists = later_install_without_update(ctx, index);
             if let Some(later) = needs_lists {

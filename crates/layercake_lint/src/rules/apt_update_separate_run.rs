@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::package_install::{OsPackageAction, OsPackageManager, os_package_command};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
@@ -260,13 +261,13 @@ fn report(
     };
     let message = if refresh.deletes_index {
         format!(
-            "`{verb}` runs after the package index that `{}` fetched (line {refresh_line}) was deleted in that same RUN, so it has no index to download from; refresh it in this RUN",
-            refresh.command
+            "`{verb}` runs after the package index that {} fetched (line {refresh_line}) was deleted in that same RUN, so it has no index to download from; refresh it in this RUN",
+            code_span(&refresh.command)
         )
     } else {
         format!(
-            "`{verb}` relies on `{}` from an earlier RUN (line {refresh_line}): that layer stays cached while this one changes, so the install runs against a stale package index",
-            refresh.command
+            "`{verb}` relies on {} from an earlier RUN (line {refresh_line}): that layer stays cached while this one changes, so the install runs against a stale package index",
+            code_span(&refresh.command)
         )
     };
     let fix = prepend_fix(ctx, run, refresh, sole_dependant);
@@ -325,11 +326,11 @@ fn prepend_fix(
     Some(Fix {
         description: if removes {
             format!(
-                "Run `{}` in this RUN and delete the RUN that only refreshed",
-                refresh.command
+                "Run {} in this RUN and delete the RUN that only refreshed",
+                code_span(&refresh.command)
             )
         } else {
-            format!("Run `{}` in this RUN", refresh.command)
+            format!("Run {} in this RUN", code_span(&refresh.command))
         },
         edits,
         applicability,

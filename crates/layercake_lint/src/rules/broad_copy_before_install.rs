@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::dependency_install::{Ecosystem, dependency_install};
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
@@ -176,15 +177,19 @@ fn report(
     let (mut message, manifests) = match kind {
         BroadCopy::Context => (
             format!(
-                "`{copy_text}` copies the whole build context before `{}` (line {install_line}), so any source change re-runs the install",
-                install.display()
+                "{} copies the whole build context before {} (line {install_line}), so any source change re-runs the install",
+                code_span(copy_text),
+                code_span(&install.display())
             ),
             context_manifests(ctx, copy, &ecosystem.manifests),
         ),
         BroadCopy::Directory { source, dest } => (
             format!(
-                "`{copy_text}` copies the whole `{source}/` directory into {dest}, where `{}` (line {install_line}) then runs, so any change under `{source}/` re-runs the install",
-                install.display()
+                "{} copies the whole {} directory into {dest}, where {} (line {install_line}) then runs, so any change under {} re-runs the install",
+                code_span(copy_text),
+                code_span(&format!("{source}/")),
+                code_span(&install.display()),
+                code_span(&format!("{source}/"))
             ),
             ecosystem
                 .manifests

@@ -1,5 +1,6 @@
 use crate::base_image::image_facts;
 use crate::build_step::build_steps_in;
+use crate::code_span;
 use crate::finding::{Category, Severity};
 use crate::package_install::{
     OsPackageAction, OsPackageManager, is_build_package, os_package_command,
@@ -192,7 +193,7 @@ fn report_os_build_packages(ctx: &LintContext<'_>, sink: &mut FindingSink<'_>, r
         return;
     };
     let program = *program;
-    let names: Vec<String> = kept.iter().map(|(_, p)| format!("`{p}`")).collect();
+    let names: Vec<String> = kept.iter().map(|(_, p)| code_span(p)).collect();
     let removal = if program == "apk" {
         "install them with `apk add --virtual .build-deps` and `apk del .build-deps` in the same RUN"
     } else {
@@ -291,9 +292,9 @@ fn report_dev_dependencies(ctx: &LintContext<'_>, sink: &mut FindingSink<'_>, in
             _ => ("npm ci --omit=dev", "`npm prune --omit=dev`"),
         };
         let message = format!(
-            "`{}` installs devDependencies, and the shipped image keeps them after `{}` (line {build_line}); build in a builder stage and install with `{production}` in the runtime stage, or run {prune} after the build",
-            command.display(),
-            build.command.display()
+            "{} installs devDependencies, and the shipped image keeps them after {} (line {build_line}); build in a builder stage and install with `{production}` in the runtime stage, or run {prune} after the build",
+            code_span(&command.display()),
+            code_span(&build.command.display())
         );
         sink.report(run.range, message, None);
         return;

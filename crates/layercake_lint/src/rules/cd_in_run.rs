@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Category, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::shell_command::split_script;
@@ -81,8 +82,10 @@ impl Rule for CdInRun {
                 format!("{}/{}", workdir.trim_end_matches('/'), leading.dir)
             };
             let message = format!(
-                "`cd {}` lasts only for this RUN: later steps start again in the WORKDIR; if they belong in `{absolute}` too, say so once with `WORKDIR {absolute}`",
-                leading.dir
+                "{} lasts only for this RUN: later steps start again in the WORKDIR; if they belong in {} too, say so once with {}",
+                code_span(&format!("cd {}", leading.dir)),
+                code_span(&absolute),
+                code_span(&format!("WORKDIR {absolute}"))
             );
             // Point at `cd DIR` when it is written as is on the first line.
             let source_args = text.range.slice(ctx.source);

@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::package_install::{OsPackageAction, OsPackageManager, os_package_command};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
@@ -336,7 +337,7 @@ fn report(
     let removed: Vec<String> = cleanups
         .iter()
         .filter_map(|c| commands.get(c.position))
-        .map(|c| format!("`{}`", c.display()))
+        .map(|c| code_span(&c.display()))
         .collect();
     let what: Vec<&str> = cleanups.iter().map(|c| c.what.as_str()).collect();
     let several = lines.len() > 1;

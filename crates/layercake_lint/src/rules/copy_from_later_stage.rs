@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Category, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use layercake_model::{EdgeKind, StageRef};
@@ -60,14 +61,14 @@ impl Rule for CopyFromLaterStage {
             let StageRef::LaterStage(target) = edge.target else {
                 continue;
             };
-            let written = match edge.kind {
+            let written = code_span(&match edge.kind {
                 EdgeKind::Base => continue,
                 EdgeKind::MountFrom => format!("--mount=…,from={}", edge.name.written),
                 EdgeKind::CopyFrom => format!("--from={}", edge.name.written),
-            };
+            });
             let message = if target == edge.stage {
                 format!(
-                    "`{written}` names the stage it is in; a stage cannot copy from itself (BuildKit fails with a circular dependency)"
+                    "{written} names the stage it is in; a stage cannot copy from itself (BuildKit fails with a circular dependency)"
                 )
             } else {
                 let line = ctx
@@ -77,7 +78,7 @@ impl Rule for CopyFromLaterStage {
                     .and_then(|s| ctx.dockerfile.instructions.get(s.from_instruction))
                     .map_or(0, |from| ctx.line_of(from.range.start()));
                 format!(
-                    "`{written}` names stage {target} (line {line}), which comes later in the file; the legacy builder rejects this and BuildKit accepts it only without a cycle: move that stage above this one or fix the name"
+                    "{written} names stage {target} (line {line}), which comes later in the file; the legacy builder rejects this and BuildKit accepts it only without a cycle: move that stage above this one or fix the name"
                 )
             };
             sink.report(edge.name.range, message, None);

@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::similar::edit_distance;
@@ -59,25 +60,27 @@ impl Rule for CopyFromUnknownStage {
             if edge.kind == EdgeKind::Base {
                 continue;
             }
-            let written = match edge.kind {
+            let written = code_span(&match edge.kind {
                 EdgeKind::MountFrom => format!("--mount=…,from={}", edge.name.written),
                 _ => format!("--from={}", edge.name.written),
-            };
+            });
             match &edge.target {
                 StageRef::Invalid if edge.name.written.contains(['$', '"', '\'']) => {
                     let message = format!(
-                        "`{written}`: BuildKit does not expand variables in `--from` and fails; declare the ARG before the first FROM, add a stage `FROM ${{…}} AS name`, and copy from that stage"
+                        "{written}: BuildKit does not expand variables in `--from` and fails; declare the ARG before the first FROM, add a stage `FROM ${{…}} AS name`, and copy from that stage"
                     );
                     sink.report(edge.name.range, message, None);
                 }
                 StageRef::Invalid => {
-                    let message = format!("`{written}` names no stage of this Dockerfile");
+                    let message = format!("{written} names no stage of this Dockerfile");
                     sink.report(edge.name.range, message, None);
                 }
                 StageRef::Image(name) if looks_like_stage_name(name) => {
                     let suggestion = closest_stage_name(ctx, name);
                     let mut message = format!(
-                        "`{written}` names no stage, so BuildKit will pull an image called `{name}`"
+                        "{} names no stage, so BuildKit will pull an image called {}",
+                        written,
+                        code_span(name)
                     );
                     if let Some(stage) = &suggestion {
                         message.push_str(&format!("; did you mean `{stage}`?"));

@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Category, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use layercake_dockerignore::DockerIgnore;
@@ -107,8 +108,9 @@ impl Rule for CopyOfDockerignoredPath {
                 sink.report(
                     source.range,
                     format!(
-                        "`{text}` is excluded by `{}` (line {} of {ignore_path}), so it is not in the build context and this {} fails with \"not found\"",
-                        pattern.written,
+                        "{} is excluded by {} (line {} of {ignore_path}), so it is not in the build context and this {} fails with \"not found\"",
+                        code_span(text),
+                        code_span(&pattern.written),
                         pattern.line,
                         instruction.keyword.as_str()
                     ),

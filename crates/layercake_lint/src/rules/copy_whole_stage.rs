@@ -1,5 +1,6 @@
 use crate::base_image::image_facts;
 use crate::build_step::build_steps_in;
+use crate::code_span;
 use crate::finding::{Category, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::shipped_stages::shipped_stage_chain;
@@ -115,8 +116,11 @@ impl Rule for CopyWholeStage {
                 workdir => format!("copy only the build output (e.g. from under `{workdir}`)"),
             };
             let message = format!(
-                "`COPY --from={} {} {}` copies the whole filesystem of {stage_label}{relative}, its base image, toolchain and sources included, into the shipped image; {hint}",
-                edge.name.written, root.text, dest.text
+                "{} copies the whole filesystem of {stage_label}{relative}, its base image, toolchain and sources included, into the shipped image; {hint}",
+                code_span(&format!(
+                    "COPY --from={} {} {}",
+                    edge.name.written, root.text, dest.text
+                ))
             );
             sink.report(copy.range, message, None);
         }

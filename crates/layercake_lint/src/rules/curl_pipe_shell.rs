@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::shell_command::{SimpleCommand, run_scripts, split_pipelines};
@@ -277,9 +278,12 @@ fn report_pipe(
     let mut interpreter_shown = found.prefix.clone();
     interpreter_shown.extend(found.interpreter.words.iter().cloned());
     let message = format!(
-        "`{} | {}` runs a script fetched from the network without checking it; download it to a file, verify its checksum or signature, then run it",
-        found.download.display(),
-        interpreter_shown.join(" ")
+        "{} runs a script fetched from the network without checking it; download it to a file, verify its checksum or signature, then run it",
+        code_span(&format!(
+            "{} | {}",
+            found.download.display(),
+            interpreter_shown.join(" ")
+        ))
     );
     let range = pipe_range(ctx, instruction, found, *cursor);
     if let Some(range) = range {
@@ -298,9 +302,9 @@ fn report_substitution(
     cursor: &mut usize,
 ) {
     let message = format!(
-        "`{}` runs the output of `{}`, a script fetched from the network, without checking it; download it to a file, verify its checksum or signature, then run it",
-        interpreter.program(),
-        download.display()
+        "{} runs the output of {}, a script fetched from the network, without checking it; download it to a file, verify its checksum or signature, then run it",
+        code_span(interpreter.program()),
+        code_span(&download.display())
     );
     let range = substitution_range(ctx, instruction, download.program(), *cursor);
     if let Some(range) = range {
@@ -440,7 +444,8 @@ fn verify_fix(instruction: &Instruction, found: &PipedDownload, range: TextRange
     run.extend(args);
     Some(Fix {
         description: format!(
-            "Download {url} to a file, check its SHA-256 against a reviewed copy, then run it"
+            "Download {} to a file, check its SHA-256 against a reviewed copy, then run it",
+            code_span(url)
         ),
         edits: vec![Edit {
             range,

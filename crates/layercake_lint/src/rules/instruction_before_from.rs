@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Category, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use layercake_syntax::{Keyword, TextRange};
@@ -58,12 +59,12 @@ impl Rule for InstructionBeforeFrom {
         {
             let message = match first_from {
                 Some(_) => format!(
-                    "`{}` comes before the first FROM, so it belongs to no stage and the build fails (`no build stage in current context`); only ARG may come first",
-                    early.keyword_word.text
+                    "{} comes before the first FROM, so it belongs to no stage and the build fails (`no build stage in current context`); only ARG may come first",
+                    code_span(&early.keyword_word.text)
                 ),
                 None => format!(
-                    "`{}` and everything else here belongs to no stage: the Dockerfile has no FROM, so the build fails",
-                    early.keyword_word.text
+                    "{} and everything else here belongs to no stage: the Dockerfile has no FROM, so the build fails",
+                    code_span(&early.keyword_word.text)
                 ),
             };
             sink.report(early.keyword_word.range, message, None);

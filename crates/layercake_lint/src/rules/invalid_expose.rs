@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use layercake_syntax::{Args, Keyword};
@@ -76,9 +77,13 @@ impl Rule for InvalidExpose {
                         continue;
                     };
                     let shown = if literal {
-                        format!("`EXPOSE {spec}`")
+                        code_span(&format!("EXPOSE {spec}"))
                     } else {
-                        format!("`EXPOSE {}` (`{spec}`)", word.text)
+                        format!(
+                            "{} ({})",
+                            code_span(&format!("EXPOSE {}", word.text)),
+                            code_span(spec)
+                        )
                     };
                     match problem {
                         Problem::HostMapping { container } => {
@@ -128,7 +133,8 @@ fn check_port_spec(spec: &str) -> Result<(), Problem> {
     let (port, proto) = container.split_once('/').unwrap_or((container, ""));
     if port.is_empty() {
         return Err(Problem::Invalid(format!(
-            "`{spec}` gives no container port"
+            "{} gives no container port",
+            code_span(spec)
         )));
     }
     if !matches!(
@@ -136,7 +142,8 @@ fn check_port_spec(spec: &str) -> Result<(), Problem> {
         "" | "tcp" | "udp" | "sctp"
     ) {
         return Err(Problem::Invalid(format!(
-            "`{proto}` is not a protocol (use tcp, udp or sctp)"
+            "{} is not a protocol (use tcp, udp or sctp)",
+            code_span(proto)
         )));
     }
     check_port_range(port).map_err(Problem::Invalid)?;
@@ -158,7 +165,10 @@ fn check_port_range(range: &str) -> Result<(), String> {
     if let Some(end) = end.filter(|end| *end != start) {
         let last = port_number(end)?;
         if last < first {
-            return Err(format!("the range `{range}` ends below where it starts"));
+            return Err(format!(
+                "the range {} ends below where it starts",
+                code_span(range)
+            ));
         }
     }
     Ok(())
@@ -170,11 +180,11 @@ fn port_number(text: &str) -> Result<u32, String> {
     }
     let digits = text.strip_prefix('+').unwrap_or(text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("`{text}` is not a port number"));
+        return Err(format!("{} is not a port number", code_span(text)));
     }
     match digits.parse::<u64>() {
         Ok(port) if port <= 65535 => Ok(port as u32),
-        _ => Err(format!("`{text}` is out of range (0–65535)")),
+        _ => Err(format!("{} is out of range (0–65535)", code_span(text))),
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use layercake_syntax::{Args, Instruction, Keyword};
@@ -103,14 +104,16 @@ impl Rule for MissingDockerignore {
             .map(|(name, why)| format!("`{name}` ({why})"))
             .collect();
         let message = format!(
-            "`{}` copies the whole build context `{}`, which has no .dockerignore: {} are sent to the builder and copied into the image",
-            copy.range
-                .slice(ctx.source)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim(),
-            context.dir,
+            "{} copies the whole build context {}, which has no .dockerignore: {} are sent to the builder and copied into the image",
+            code_span(
+                copy.range
+                    .slice(ctx.source)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+            ),
+            code_span(&context.dir),
             listed.join(", ")
         );
         let lines: Vec<&str> = found

@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::kept_caches::{Cache, LaterRemovals, shipped_runs};
@@ -90,9 +91,10 @@ impl Rule for PackageManagerCacheKept {
                     .and_then(|l| l.get(last))
                     .and_then(|c| c.range())
                     .unwrap_or(run.range);
-                let written = commands.get(last).map(|c| c.display()).unwrap_or_default();
+                let written =
+                    code_span(&commands.get(last).map(|c| c.display()).unwrap_or_default());
                 let message = format!(
-                    "`{written}` leaves {} in the shipped image; add `&& {clean}` to this RUN or hold the cache in a `--mount=type=cache`",
+                    "{written} leaves {} in the shipped image; add `&& {clean}` to this RUN or hold the cache in a `--mount=type=cache`",
                     cache.describe()
                 );
                 if let Some(at) = located.as_deref().and_then(append_offset) {

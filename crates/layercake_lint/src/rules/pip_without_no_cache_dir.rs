@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::rules::kept_caches::{Cache, LaterRemovals, pip_install_word, shipped_runs};
@@ -80,8 +81,8 @@ impl Rule for PipWithoutNoCacheDir {
                 let this = located.as_ref().and_then(|l| l.get(position));
                 let range = this.and_then(|c| c.range()).unwrap_or(run.range);
                 let message = format!(
-                    "`{}` keeps every downloaded package in pip's cache (~/.cache/pip) in this layer of the shipped image; add `--no-cache-dir`",
-                    command.display()
+                    "{} keeps every downloaded package in pip's cache (~/.cache/pip) in this layer of the shipped image; add `--no-cache-dir`",
+                    code_span(&command.display())
                 );
                 // The words may start with `sudo …`, which `pip_install_word` skips.
                 let sudo_words =

@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use layercake_model::StageBase;
@@ -77,27 +78,32 @@ impl Rule for RelativeWorkdir {
                 continue;
             };
             let resolved = resolve_path(&state.workdir, path);
+            let shown = code_span(&resolved);
             let literal = !word.text.contains('$');
             let subject = if literal {
-                format!("`WORKDIR {}`", word.text.trim())
+                code_span(&format!("WORKDIR {}", word.text.trim()))
             } else {
-                format!("`WORKDIR {}` (`{path}`)", word.text.trim())
+                format!(
+                    "{} ({})",
+                    code_span(&format!("WORKDIR {}", word.text.trim())),
+                    code_span(path)
+                )
             };
             let previous = previous_workdir(ctx, index);
             let (message, applicability) = match (&previous.root, previous.nearest) {
                 (Root::Absolute | Root::Scratch, Some(line)) => (
                     format!(
-                        "{subject} is relative: it means `{resolved}` only because of the WORKDIR on line {line}; write the absolute path"
+                        "{subject} is relative: it means {shown} only because of the WORKDIR on line {line}; write the absolute path"
                     ),
                     Applicability::Safe,
                 ),
                 (Root::Absolute | Root::Scratch, None) => (
-                    format!("{subject} is relative: write the absolute path `{resolved}`"),
+                    format!("{subject} is relative: write the absolute path {shown}"),
                     Applicability::Safe,
                 ),
                 (Root::BaseImage(image), _) => (
                     format!(
-                        "{subject} is relative to the working directory of `{image}`, which this Dockerfile does not set (`{resolved}` if the image sets none); write the absolute path"
+                        "{subject} is relative to the working directory of `{image}`, which this Dockerfile does not set ({shown} if the image sets none); write the absolute path"
                     ),
                     Applicability::DisplayOnly,
                 ),
@@ -109,7 +115,7 @@ impl Rule for RelativeWorkdir {
                 ),
             };
             let fix = (literal && !matches!(previous.root, Root::Unknown(_))).then(|| Fix {
-                description: format!("Use the absolute path `{resolved}`"),
+                description: format!("Use the absolute path {shown}"),
                 edits: vec![Edit {
                     range: word.range,
                     replacement: resolved.clone(),

@@ -1,4 +1,5 @@
 use crate::base_image::{ImageFamily, image_facts};
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, FindingSubject, LintContext, Rule, RuleMeta};
 use crate::shell_command::{SimpleCommand, run_commands, split_script};
@@ -177,8 +178,8 @@ impl Rule for RunsAsRoot {
             Some(instruction) => (
                 instruction.range,
                 format!(
-                    "`{}` makes the shipped image run as root; switch to a non-root user before the container starts",
-                    instruction.range.slice(ctx.source)
+                    "{} makes the shipped image run as root; switch to a non-root user before the container starts",
+                    code_span(instruction.range.slice(ctx.source))
                 ),
             ),
             None => (

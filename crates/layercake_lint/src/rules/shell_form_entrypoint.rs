@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use layercake_model::DEFAULT_SHELL;
@@ -110,8 +111,9 @@ fn signal_message(instruction: &Instruction, text: &str) -> String {
     let keyword = instruction.keyword.as_str();
     let program = text.split_whitespace().next().unwrap_or(text);
     format!(
-        "Shell-form {keyword} runs `{}` under `/bin/sh -c`, so `docker stop` sends SIGTERM to the shell, not to `{program}`, and kills the container after the timeout",
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+        "Shell-form {keyword} runs {} under `/bin/sh -c`, so `docker stop` sends SIGTERM to the shell, not to {program}, and kills the container after the timeout",
+        code_span(&text.split_whitespace().collect::<Vec<_>>().join(" ")),
+        program = code_span(program)
     )
 }
 

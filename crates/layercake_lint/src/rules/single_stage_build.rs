@@ -1,5 +1,6 @@
 use crate::base_image::{ImageFamily, image_facts};
 use crate::build_step::{BuildStep, BuildTool, build_steps_in, option_value, runtime_base};
+use crate::code_span;
 use crate::dependency_install::dependency_install;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, FindingSubject, LintContext, Rule, RuleMeta};
@@ -114,8 +115,8 @@ impl Rule for SingleStageBuild {
                 format!("a `{r}` runtime")
             });
         let message = format!(
-            "`{}` builds the application in the only stage, so the toolchain, sources and build-only dependencies ship in the image; build in a builder stage and copy only the output into {suggestion} stage",
-            first.command.display()
+            "{} builds the application in the only stage, so the toolchain, sources and build-only dependencies ship in the image; build in a builder stage and copy only the output into {suggestion} stage",
+            code_span(&first.command.display())
         );
         let fix = runtime.as_deref().map(|runtime| Fix {
             description: "Split into a builder stage and a runtime stage (a skeleton to review)"

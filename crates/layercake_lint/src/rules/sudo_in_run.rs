@@ -1,4 +1,5 @@
 use crate::base_image::image_facts;
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::shell_command::SimpleCommand;
@@ -92,15 +93,15 @@ impl Rule for SudoInRun {
             match user {
                 RunUser::NonRoot(name) => {
                     let message = format!(
-                        "`{}`{more} needs sudo to get back to root from `USER {name}`: the image then ships sudo and a path to root for anyone with a shell in the container; run privileged steps before `USER {name}`",
-                        first.display()
+                        "{}{more} needs sudo to get back to root from `USER {name}`: the image then ships sudo and a path to root for anyone with a shell in the container; run privileged steps before `USER {name}`",
+                        code_span(&first.display())
                     );
                     sink.report(range, message, None);
                 }
                 RunUser::Root(why) => {
                     let message = format!(
-                        "`{}`{more} uses sudo, but this RUN already runs as root ({why}), and many base images do not ship sudo",
-                        first.display()
+                        "{}{more} uses sudo, but this RUN already runs as root ({why}), and many base images do not ship sudo",
+                        code_span(&first.display())
                     );
                     let fix = remove_sudo_fix(ctx, instruction, &sudos, &occurrences);
                     sink.report(range, message, fix);

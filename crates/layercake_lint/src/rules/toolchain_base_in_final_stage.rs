@@ -1,5 +1,6 @@
 use crate::base_image::{ImageFamily, image_facts};
 use crate::build_step::{BuildTool, build_steps_in, runtime_base};
+use crate::code_span;
 use crate::finding::{Category, Severity};
 use crate::package_install::{OsPackageAction, is_build_package, os_package_command};
 use crate::rule::{FindingSink, FindingSubject, LintContext, Rule, RuleMeta};
@@ -122,7 +123,8 @@ impl Rule for ToolchainBaseInFinalStage {
                     .clone()
                     .unwrap_or_else(|| "python:slim".to_string());
                 let message = format!(
-                    "The shipped image is built FROM `{image}`, the full image with compilers, and installs build tools too (`{package}`, line {line}), so everything needed to compile ships; build the virtualenv in a builder stage and copy only `/opt/venv` into a runtime stage FROM `{slim}`"
+                    "The shipped image is built FROM `{image}`, the full image with compilers, and installs build tools too ({package}, line {line}), so everything needed to compile ships; build the virtualenv in a builder stage and copy only `/opt/venv` into a runtime stage FROM `{slim}`",
+                    package = code_span(&package)
                 );
                 sink.report(raw.range, message, None);
             }
@@ -146,8 +148,8 @@ impl Rule for ToolchainBaseInFinalStage {
             "the full image with compilers"
         };
         let message = format!(
-            "The shipped image is built FROM `{image}`, {kind}, and builds in it (`{}`, line {line}), so the compiler, sources and build caches ship too; build in a builder stage and copy only the output into a runtime stage FROM {runtime_hint}",
-            step.command.display()
+            "The shipped image is built FROM `{image}`, {kind}, and builds in it ({}, line {line}), so the compiler, sources and build caches ship too; build in a builder stage and copy only the output into a runtime stage FROM {runtime_hint}",
+            code_span(&step.command.display())
         );
         sink.report(raw.range, message, None);
     }

@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Category, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::similar::closest;
@@ -80,11 +81,13 @@ impl Rule for UnknownInstruction {
             let message = match closest(word, KNOWN, 2) {
                 Some(known) => {
                     format!(
-                        "`{word}` is not a Dockerfile instruction, so the build fails; did you mean `{known}`?"
+                        "{} is not a Dockerfile instruction, so the build fails; did you mean `{known}`?",
+                        code_span(word)
                     )
                 }
                 None => format!(
-                    "`{word}` is not a Dockerfile instruction, so the build fails; if it continues the line above, that line lacks a `\\` at its end"
+                    "{} is not a Dockerfile instruction, so the build fails; if it continues the line above, that line lacks a `\\` at its end",
+                    code_span(word)
                 ),
             };
             sink.report(inner.keyword_word.range, message, None);

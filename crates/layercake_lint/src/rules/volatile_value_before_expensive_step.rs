@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use layercake_syntax::{Args, Instruction, Keyword, TextRange};
@@ -278,8 +279,8 @@ fn report(
         return;
     };
     let what = match chain.names.first() {
-        Some(name) => format!("`{name}`"),
-        None => format!("`{}`", first_line(root.range.slice(ctx.source))),
+        Some(name) => code_span(name),
+        None => code_span(first_line(root.range.slice(ctx.source))),
     };
     let steps_text = if steps == 1 {
         "1 step that does not use it, so it re-runs".to_string()

@@ -1,3 +1,4 @@
+use crate::code_span;
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::package_install::{OsPackageAction, OsPackageManager, os_package_command};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
@@ -99,8 +100,8 @@ impl Rule for YumWithoutClean {
                 .and_then(|c| c.range())
                 .unwrap_or(run.range);
             let message = format!(
-                "`{}` leaves {program}'s repository metadata and cache in this layer of the shipped image; add `&& {clean}` to the same RUN",
-                command.display()
+                "{} leaves {program}'s repository metadata and cache in this layer of the shipped image; add `&& {clean}` to the same RUN",
+                code_span(&command.display())
             );
             let fix = located.as_deref().and_then(append_offset).map(|at| Fix {
                 description: format!("Append `{clean}` to the RUN"),
