@@ -8,6 +8,7 @@
 //! | the command line of a build | [`build_command`] |
 //! | steps from `--progress=plain` text | [`parse_plain_progress`] |
 //! | what the built image is made of | [`Docker::read_image`] (the engine's layer store when readable, else streams `docker save` into [`layercake_image`]), [`Docker::image_size`] |
+//! | the same, kept by image ID, with compressed sizes measured only where asked | [`Docker::scan_image_cached`], then [`Docker::measure_compressed`]; [`ImageCache`] |
 //! | clean up | [`Docker::remove_image`] |
 //!
 //! Two ways to reach BuildKit are supported: `docker buildx build --load` when the
@@ -33,6 +34,8 @@ pub use build::{BuildEvent, BuildOutcome, BuildStatus, LOG_TAIL_LINES};
 pub use cache::{
     ImageCache, MAX_ENTRIES as IMAGE_CACHE_ENTRIES, MAX_LAYER_ENTRIES as IMAGE_CACHE_LAYER_ENTRIES,
 };
-pub use docker::{BuildMode, Docker, DockerError, DockerSelection, DockerUnavailable, ImageSource};
+pub use docker::{
+    BuildMode, Deflated, Docker, DockerError, DockerSelection, DockerUnavailable, ImageSource,
+};
 pub use progress::{BuildStep, parse_plain_progress};
 pub use request::{BuildRequest, BuildSecret, SecretSource, build_command};

@@ -216,7 +216,7 @@ mod tests {
             stage: Some("stage-0".to_string()),
             from_base_image: base,
             size_bytes: bytes,
-            compressed_bytes: 0,
+            compressed_bytes: None,
         }
     }
 

@@ -641,7 +641,7 @@ fn measure_image(
     let head_parsed = job.head_text.as_deref().map(parsed);
     let base_request = request(env.base_root, &job.base_path, "base");
     let head_request = request(env.head_root, &job.head_path, "head");
-    let base = base_parsed.as_ref().map(|p| {
+    let mut base = base_parsed.as_ref().map(|p| {
         measure::build_and_measure(
             env.docker,
             &base_request,
@@ -654,7 +654,7 @@ fn measure_image(
     });
     // Head's read skips the layers base's read already measured.
     let previous = base.as_ref().and_then(|side| side.image.as_ref());
-    let head = head_parsed.as_ref().map(|p| {
+    let mut head = head_parsed.as_ref().map(|p| {
         measure::build_and_measure(
             env.docker,
             &head_request,
@@ -665,6 +665,14 @@ fn measure_image(
             env.cache.as_ref(),
         )
     });
+    let budget = &job.settings.budget;
+    measure::measure_compressed(
+        env.docker,
+        base.as_mut(),
+        head.as_mut(),
+        budget.compressed && budget.has_limits(),
+        env.cache.as_ref(),
+    );
 
     let take = |side: &Option<MeasuredSide>, present: bool| match side {
         Some(side) => side.report.clone(),
@@ -676,14 +684,11 @@ fn measure_image(
     let head_image = head.as_ref().and_then(|s| s.image.as_ref());
 
     if let Some(head_image) = head_image {
-        if let (Some(base_size), Some(base_compressed)) =
-            (image.base.size_bytes, image.base.compressed_bytes)
-        {
+        if let (Some(base_size), Some(base_image)) = (image.base.size_bytes, base_image) {
             image.delta_bytes =
                 Some(compare::signed(head_image.size_bytes) - compare::signed(base_size));
-            image.compressed_delta_bytes = Some(
-                compare::signed(head_image.compressed_bytes) - compare::signed(base_compressed),
-            );
+            image.compressed_delta_bytes =
+                layercake_image::compressed_delta(base_image, head_image);
         }
         let empty = Vec::new();
         let base_layers = if base_image.is_some() {
