@@ -89,7 +89,7 @@ fn a_size_change_is_attributed_to_the_line_that_caused_it() {
         "{image:#}"
     );
     assert_eq!(image["delta_bytes"], 300 * 1024, "{image:#}");
-    assert!(image["head"]["compressed_bytes"].as_u64().unwrap() > 0);
+    assert!(image["compressed_delta_bytes"].as_i64().unwrap() > 0);
     assert_eq!(image["head"]["user"], "1000");
 
     // The change is the RUN on line 4, and nothing else moved.
@@ -154,6 +154,122 @@ fn a_budget_fails_the_run_and_says_by_how_much() {
     let budget = &image(&report, "Dockerfile")["budget"];
     assert_eq!(budget["verdict"], "fail", "{budget:#}");
     assert_eq!(budget["violations"][0]["limit"], "max-growth");
+}
+
+#[test]
+fn only_the_layers_base_and_head_do_not_share_are_deflated_and_the_change_is_exact() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let token = layercake_testkit::unique_tag("t").replace(':', "-");
+    let random = |path: &str, kib: u32| {
+        format!("RUN dd if=/dev/urandom of={path} bs=1024 count={kib} 2>/dev/null")
+    };
+    let dockerfile = |version: &str, more: &str| {
+        format!(
+            "FROM {base_image}\nRUN echo {token} > /token\n{}\nRUN echo {version} > /version\n{more}USER 1000\n",
+            random("/shared.bin", 64)
+        )
+    };
+    let repo = repo_with(&[("Dockerfile", dockerfile("1", ""))]);
+    repo.write(
+        "Dockerfile",
+        &dockerfile("2", &format!("{}\n", random("/new.bin", 32))),
+    );
+    repo.write(
+        "added/Dockerfile",
+        &format!("FROM {base_image}\n{}\nUSER 1000\n", random("/a.bin", 8)),
+    );
+    repo.commit("change the version, add 32 KiB and an image");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let cache_arg = cache.path().to_str().expect("utf-8");
+    // Only this image: the added one, measured whole, would tell the cache
+    // the busybox layer's size.
+    let (first, code) = report(&repo, &["--image-cache", cache_arg, "Dockerfile"]);
+    assert_eq!(code, Some(0), "{first:#}");
+    let image = image(&first, "Dockerfile");
+    let measured = |side: &str| -> Vec<bool> {
+        image[side]["layers"]
+            .as_array()
+            .expect("layers")
+            .iter()
+            .map(|layer| layer["compressed_bytes"].is_u64())
+            .collect()
+    };
+    // busybox, the token and the 64 KiB both sides hold: never deflated.
+    assert_eq!(measured("base"), [false, false, false, true], "{image:#}");
+    assert_eq!(
+        measured("head"),
+        [false, false, false, true, true],
+        "{image:#}"
+    );
+    assert_eq!(image["base"]["compressed_bytes"], Value::Null, "{image:#}");
+    assert_eq!(image["head"]["compressed_bytes"], Value::Null, "{image:#}");
+    let delta = image["compressed_delta_bytes"].as_i64().expect("exact");
+    assert!(
+        delta > 32 * 1024,
+        "{delta}: 32 KiB of random bytes do not compress"
+    );
+    let text = String::from_utf8_lossy(
+        &diff(
+            &repo,
+            &[
+                "--base",
+                "main",
+                "--quiet",
+                "--image-cache",
+                cache_arg,
+                "Dockerfile",
+            ],
+        )
+        .stdout,
+    )
+    .into_owned();
+    assert!(
+        text.contains(&format!(
+            "; compressed +{}",
+            layercake_report::format_bytes(delta.unsigned_abs())
+        )),
+        "{text}"
+    );
+
+    // A budget on compressed sizes needs the whole sizes: with a fresh
+    // cache every layer is deflated, and the change is their difference.
+    repo.write(
+        ".layercake.yml",
+        "budget:\n  compressed: true\n  max-size: 1GB\n",
+    );
+    repo.commit("a compressed budget");
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let (second, code) = report(
+        &repo,
+        &["--image-cache", fresh.path().to_str().expect("utf-8")],
+    );
+    assert_eq!(code, Some(0), "{second:#}");
+    let image = self::image(&second, "Dockerfile");
+    let whole = |side: &str| {
+        image[side]["compressed_bytes"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{image:#}"))
+    };
+    assert_eq!(whole("head") - whole("base"), delta, "{image:#}");
+    assert_eq!(image["compressed_delta_bytes"], delta);
+    assert_eq!(image["budget"]["verdict"], "pass", "{image:#}");
+
+    // An added image is all change: measured whole, whatever the budget.
+    repo.remove(".layercake.yml");
+    repo.commit("no budget");
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let fresh_arg = fresh.path().to_str().expect("utf-8");
+    let (third, code) = report(&repo, &["--image-cache", fresh_arg, "added/Dockerfile"]);
+    assert_eq!(code, Some(0), "{third:#}");
+    let added = self::image(&third, "added/Dockerfile");
+    assert_eq!(added["base"]["dockerfile_present"], false, "{added:#}");
+    assert!(
+        added["head"]["compressed_bytes"].as_u64().unwrap() > 8 * 1024,
+        "{added:#}"
+    );
 }
 
 #[test]

@@ -57,7 +57,9 @@ fn main() -> Result<(), Box<dyn Error>> {
             packages.len(),
             summary.size_bytes,
             summary.tar_bytes,
-            summary.compressed_bytes,
+            summary
+                .compressed_bytes
+                .map_or_else(|| "none".to_owned(), |bytes| bytes.to_string()),
             wasted.total_bytes,
             wasted.paths.len(),
             begun.elapsed().as_secs_f64(),

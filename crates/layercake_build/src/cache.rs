@@ -10,7 +10,9 @@
 //!
 //! An image entry holds the image's summary without its layers' file lists;
 //! those are in the layer entries, each kept once however many images share
-//! it.
+//! it. A layer's compressed size may be unknown when it is first kept (it is
+//! measured only when something needs it, see
+//! [`crate::Docker::measure_compressed`]); the entry gains it once measured.
 
 use layercake_image::{ImageSummary, LayerSummary, ReadOptions};
 use std::io;
@@ -19,7 +21,8 @@ use std::time::SystemTime;
 
 /// The version of what an analysis holds: raised whenever `layercake_image`
 /// changes what it measures, so analyses kept by an older build are not used.
-pub const FORMAT: u32 = 3;
+/// (4: a compressed size may be `null`, not measured; 3 wrote 0 for that.)
+pub const FORMAT: u32 = 4;
 
 /// The most image analyses kept; the least recently written go first.
 pub const MAX_ENTRIES: usize = 256;
@@ -104,7 +107,8 @@ impl ImageCache {
     }
 
     /// The analysis of `image_id`, if it and all its layers were kept;
-    /// anything unreadable is a miss.
+    /// anything unreadable is a miss. A layer's compressed size is the layer
+    /// entry's, which may have been measured since the image was kept.
     pub fn get(&self, image_id: &str, options: &ReadOptions) -> Option<ImageSummary> {
         let mut summary: ImageSummary = Self::read(&self.path(Entry::Image, image_id, options)?)?;
         for layer in &mut summary.layers {
@@ -112,11 +116,13 @@ impl ImageCache {
             if (kept.size_bytes, kept.tar_bytes) != (layer.size_bytes, layer.tar_bytes) {
                 return None;
             }
+            layer.compressed_bytes = kept.compressed_bytes.or(layer.compressed_bytes);
             layer.files = kept.files;
             layer.whiteouts = kept.whiteouts;
             layer.opaque_dirs = kept.opaque_dirs;
             layer.package_databases = kept.package_databases;
         }
+        summary.compressed_bytes = summary.layers.iter().map(|l| l.compressed_bytes).sum();
         Some(summary)
     }
 
@@ -142,7 +148,8 @@ impl ImageCache {
     }
 
     /// Keeps `summary` as the analysis of `image_id`: each layer by its
-    /// `diff_id` (unless kept already), then the image without its layers'
+    /// `diff_id` (unless kept already, with its compressed size if `summary`
+    /// knows it), then the image without its layers'
     /// file lists. Each file is written to a temporary file and renamed, so a
     /// reader never sees half of one; the oldest entries beyond
     /// [`MAX_ENTRIES`] images and [`MAX_LAYER_ENTRIES`] layers go.
@@ -162,9 +169,11 @@ impl ImageCache {
                 // A layer no digest names cannot be found again: neither can the image.
                 return Ok(());
             };
-            if self.layer(&diff_id, options).is_none()
-                && let Some(path) = self.path(Entry::Layer, &diff_id, options)
-            {
+            let kept = self.layer(&diff_id, options);
+            let news = kept.is_none_or(|kept| {
+                kept.compressed_bytes.is_none() && layer.compressed_bytes.is_some()
+            });
+            if news && let Some(path) = self.path(Entry::Layer, &diff_id, options) {
                 self.write(&path, layer)?;
             }
             layer.files = Vec::new();
@@ -242,7 +251,7 @@ mod tests {
                 diff_id: Some(format!("sha256:{n:064x}")),
                 size_bytes: u64::from(*n) * 10,
                 tar_bytes: u64::from(*n) * 10 + 1024,
-                compressed_bytes: u64::from(*n),
+                compressed_bytes: Some(u64::from(*n)),
                 created_by: Some(format!("RUN step {n}")),
                 comment: None,
                 files: vec![layercake_image::FileEntry {
@@ -318,6 +327,41 @@ mod tests {
             cache
                 .layers(&[format!("sha256:{:064x}", 1)], &other)
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_compressed_size_measured_later_reaches_every_image_with_the_layer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = ImageCache::new(dir.path());
+        let options = ReadOptions::default();
+        let unmeasured = |mut image: ImageSummary| {
+            for layer in &mut image.layers {
+                layer.compressed_bytes = None;
+            }
+            image.compressed_bytes = None;
+            image
+        };
+        let (a, b) = (unmeasured(image(&[1, 2])), unmeasured(image(&[1, 3])));
+        let (a_id, b_id) = (
+            format!("sha256:{:064x}", 0xa),
+            format!("sha256:{:064x}", 0xb),
+        );
+        cache.put(&a_id, &options, &a).expect("put");
+        cache.put(&b_id, &options, &b).expect("put");
+        assert_eq!(cache.get(&b_id, &options), Some(b.clone()));
+        // B's layers are measured (layer 1 is A's too); A's entry is not rewritten.
+        cache.put(&b_id, &options, &image(&[1, 3])).expect("put");
+        assert_eq!(cache.get(&b_id, &options), Some(image(&[1, 3])));
+        let a_now = cache.get(&a_id, &options).expect("kept");
+        assert_eq!(a_now.layers[0].compressed_bytes, Some(1));
+        assert_eq!(a_now.layers[1].compressed_bytes, None);
+        assert_eq!(a_now.compressed_bytes, None, "layer 2 is still unmeasured");
+        // A size once measured is not lost to a later put that lacks it.
+        cache.put(&a_id, &options, &a).expect("put");
+        assert_eq!(
+            cache.get(&a_id, &options).expect("kept").layers[0].compressed_bytes,
+            Some(1)
         );
     }
 }

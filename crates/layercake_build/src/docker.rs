@@ -1,6 +1,6 @@
 //! Finding a docker CLI that can build with BuildKit, and the image commands.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use layercake_image::{ImageError, ImageSummary, LayerSummary, ReadOptions};
+use layercake_image::{ImageError, ImageSummary, LayerSummary, ReadOptions, StoredLayer};
 
 use crate::layer_store;
 use crate::process::{Captured, capture, docker_command, first_line};
@@ -69,7 +69,7 @@ pub enum ImageSource {
     Save,
 }
 
-/// Where [`Docker::read_image_cached_with_origin`]'s analysis came from.
+/// Where [`Docker::scan_image_cached`]'s analysis came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnalysisOrigin {
     /// The image cache, kept by an earlier read of the same image ID: the
@@ -77,6 +77,26 @@ pub enum AnalysisOrigin {
     Cache,
     /// The engine: the image was read (only the layers no known analysis had).
     Engine,
+}
+
+/// When a read deflates the layers it reads, to measure their compressed size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deflate {
+    /// As it reads them.
+    Now,
+    /// Later, and only those asked for, when the layers can be read again
+    /// cheaply (from the layer store); through `docker save`, now.
+    Later,
+}
+
+/// What [`Docker::measure_compressed`] deflated: the layers whose compressed
+/// size no image and no cache knew.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deflated {
+    /// How many layers (each `diff_id` once).
+    pub layers: usize,
+    /// Their uncompressed tar bytes.
+    pub tar_bytes: u64,
 }
 
 /// A docker CLI that can build with BuildKit, and a daemon that answers it.
@@ -268,14 +288,24 @@ impl Docker {
         options: &ReadOptions,
         known: &[LayerSummary],
     ) -> Result<ImageSummary, DockerError> {
+        self.read_knowing(image, options, known, Deflate::Now)
+    }
+
+    fn read_knowing(
+        &self,
+        image: &str,
+        options: &ReadOptions,
+        known: &[LayerSummary],
+        deflate: Deflate,
+    ) -> Result<ImageSummary, DockerError> {
         if known.is_empty() {
-            return self.read_image(image, options);
+            return self.read(image, options, deflate);
         }
         let with_known = ReadOptions {
             known_layers: known.to_vec(),
             ..options.clone()
         };
-        let summary = self.read_image(image, &with_known)?;
+        let summary = self.read(image, &with_known, deflate)?;
         // A reused layer must be the layer its diff_id (read last, from the
         // config) says it is; a content key is only a shortcut to find it.
         let consistent = summary.layers.iter().all(|layer| {
@@ -287,15 +317,15 @@ impl Docker {
         if consistent {
             Ok(summary)
         } else {
-            self.read_image(image, options)
+            self.read(image, options, deflate)
         }
     }
 
-    /// An image's analysis: from `cache` when an earlier read kept it (no
-    /// read at all then), else read — skipping the layers `previous` (when
-    /// given) or any image kept in `cache` already measured — and kept in
-    /// `cache`. `image_id` must be the image's ID (`sha256:…`, what a build
-    /// reports), the key.
+    /// An image's analysis, every layer's compressed size included: from
+    /// `cache` when an earlier read kept it (no read at all then), else read
+    /// — skipping the layers `previous` (when given) or any image kept in
+    /// `cache` already measured — and kept in `cache`. `image_id` must be
+    /// the image's ID (`sha256:…`, what a build reports), the key.
     pub fn read_image_cached(
         &self,
         image_id: &str,
@@ -303,13 +333,25 @@ impl Docker {
         previous: Option<&ImageSummary>,
         cache: Option<&crate::ImageCache>,
     ) -> Result<ImageSummary, DockerError> {
-        self.read_image_cached_with_origin(image_id, options, previous, cache)
-            .map(|(summary, _)| summary)
+        let (mut summary, _) = self.scan_image_cached(image_id, options, previous, cache)?;
+        let every: BTreeSet<String> = summary
+            .layers
+            .iter()
+            .filter_map(|layer| layer.diff_id.clone())
+            .collect();
+        self.measure_compressed(&mut [(image_id, &mut summary)], &every, options, cache)?;
+        Ok(summary)
     }
 
-    /// [`Docker::read_image_cached`], also saying where the analysis came
-    /// from (a report shows whether the image was read).
-    pub fn read_image_cached_with_origin(
+    /// [`Docker::read_image_cached`], leaving what can be deflated later
+    /// undeflated: layers read from the engine's layer store keep
+    /// `compressed_bytes: None` until [`Docker::measure_compressed`] is asked
+    /// for them (a layer two images share needs no compressed size for their
+    /// difference). Through `docker save` the layers not known are deflated
+    /// as they stream past, since reading them again would take another
+    /// `docker save`. Also says where the analysis came from (a report shows
+    /// whether the image was read).
+    pub fn scan_image_cached(
         &self,
         image_id: &str,
         options: &ReadOptions,
@@ -325,12 +367,191 @@ impl Docker {
             let diff_ids = self.diff_ids(image_id).unwrap_or_default();
             known.extend(cache.layers(&diff_ids, options));
         }
-        let summary = self.read_image_knowing(image_id, options, &known)?;
+        let summary = self.read_knowing(image_id, options, &known, Deflate::Later)?;
         if let Some(cache) = cache {
             // A cache that cannot be written only costs the next run time.
             let _ = cache.put(image_id, options, &summary);
         }
         Ok((summary, AnalysisOrigin::Engine))
+    }
+
+    /// Measures the compressed size (at `options.gzip_level`; nothing without
+    /// one) of every layer of `images` whose `diff_id` is in `wanted` and
+    /// whose size none of them knows yet, and fills it in wherever that
+    /// `diff_id` occurs (the same `diff_id` is the same tar, so the same
+    /// size). Each such layer is deflated once, whichever image holds it,
+    /// and the layers of all the images are deflated together on every core,
+    /// largest first; from the layer store when it can be read, else each
+    /// image that needs it is read again through `docker save`. `images`
+    /// pairs each image's ID with its summary; the sizes are kept in `cache`.
+    pub fn measure_compressed(
+        &self,
+        images: &mut [(&str, &mut ImageSummary)],
+        wanted: &BTreeSet<String>,
+        options: &ReadOptions,
+        cache: Option<&crate::ImageCache>,
+    ) -> Result<Deflated, DockerError> {
+        let Some(level) = options.gzip_level else {
+            return Ok(Deflated::default());
+        };
+        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+        for (_, summary) in images.iter() {
+            for layer in &summary.layers {
+                if let (Some(diff_id), Some(size)) = (&layer.diff_id, layer.compressed_bytes) {
+                    sizes.insert(diff_id.clone(), size);
+                }
+            }
+        }
+        let mut missing: Vec<String> = wanted
+            .iter()
+            .filter(|diff_id| !sizes.contains_key(*diff_id))
+            .cloned()
+            .collect();
+        if let Some(cache) = cache
+            && !missing.is_empty()
+        {
+            // Another image's read (a job beside this one) may have measured it.
+            for layer in cache.layers(&missing, options) {
+                if let (Some(diff_id), Some(size)) = (layer.diff_id, layer.compressed_bytes) {
+                    sizes.insert(diff_id, size);
+                }
+            }
+            missing.retain(|diff_id| !sizes.contains_key(diff_id));
+        }
+        let mut deflated = Deflated::default();
+        if !missing.is_empty() {
+            let stored = match self.image_source {
+                ImageSource::Save => None,
+                ImageSource::LayerStoreOrSave => self.deflate_stored(images, &missing, level).ok(),
+            };
+            let measured = match stored {
+                Some(measured) => measured,
+                // Not readable here: `docker save` gives the same tars.
+                None => self.deflate_saved(images, &missing, options)?,
+            };
+            for (diff_id, tar_bytes, size) in measured {
+                deflated.layers += 1;
+                deflated.tar_bytes += tar_bytes;
+                sizes.insert(diff_id, size);
+            }
+        }
+        for (image_id, summary) in images.iter_mut() {
+            let mut changed = false;
+            for layer in &mut summary.layers {
+                if layer.compressed_bytes.is_none()
+                    && let Some(size) = layer.diff_id.as_ref().and_then(|id| sizes.get(id))
+                {
+                    layer.compressed_bytes = Some(*size);
+                    changed = true;
+                }
+            }
+            if changed {
+                summary.compressed_bytes = summary.layers.iter().map(|l| l.compressed_bytes).sum();
+                if let Some(cache) = cache {
+                    // A cache that cannot be written only costs the next run time.
+                    let _ = cache.put(image_id, options, summary);
+                }
+            }
+        }
+        Ok(deflated)
+    }
+
+    /// Deflates the layers `missing` names from the engine's layer store, all
+    /// images' together: (`diff_id`, tar bytes, compressed size) of each.
+    fn deflate_stored(
+        &self,
+        images: &[(&str, &mut ImageSummary)],
+        missing: &[String],
+        level: u32,
+    ) -> Result<Vec<(String, u64, u64)>, DockerError> {
+        let mut layers: Vec<(u64, StoredLayer)> = Vec::with_capacity(missing.len());
+        let mut found: BTreeSet<&str> = BTreeSet::new();
+        for (image_id, summary) in images {
+            let holds = |diff_id: &String| {
+                summary
+                    .layers
+                    .iter()
+                    .any(|layer| layer.diff_id.as_ref() == Some(diff_id))
+            };
+            if !missing
+                .iter()
+                .any(|diff_id| !found.contains(diff_id.as_str()) && holds(diff_id))
+            {
+                continue;
+            }
+            let stored = self.stored_image(image_id)?;
+            for (layer, summary_layer) in stored.layers.into_iter().zip(&summary.layers) {
+                if let Some(diff_id) = missing.iter().find(|id| **id == layer.diff_id)
+                    && found.insert(diff_id.as_str())
+                {
+                    layers.push((summary_layer.tar_bytes, layer));
+                }
+            }
+        }
+        // The largest first: a big layer started last would run alone at the end.
+        layers.sort_by_key(|(tar_bytes, _)| std::cmp::Reverse(*tar_bytes));
+        let (tar_bytes, layers): (Vec<u64>, Vec<StoredLayer>) = layers.into_iter().unzip();
+        let threads = thread::available_parallelism().map_or(1, usize::from);
+        let sizes =
+            layercake_image::compressed_sizes(&layers, level, threads).map_err(|error| {
+                DockerError::LayerStore {
+                    image: images
+                        .iter()
+                        .map(|(id, _)| *id)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    reason: error.to_string(),
+                }
+            })?;
+        Ok(layers
+            .into_iter()
+            .zip(tar_bytes)
+            .zip(sizes)
+            .map(|((layer, tar_bytes), size)| (layer.diff_id, tar_bytes, size))
+            .collect())
+    }
+
+    /// Deflates the layers `missing` names by reading each image that holds
+    /// one again through `docker save`, every other layer skipped unread.
+    fn deflate_saved(
+        &self,
+        images: &[(&str, &mut ImageSummary)],
+        missing: &[String],
+        options: &ReadOptions,
+    ) -> Result<Vec<(String, u64, u64)>, DockerError> {
+        let mut measured: Vec<(String, u64, u64)> = Vec::new();
+        for (image_id, summary) in images {
+            let left = |measured: &[(String, u64, u64)], diff_id: &String| {
+                missing.contains(diff_id) && !measured.iter().any(|(done, _, _)| done == diff_id)
+            };
+            if !summary
+                .layers
+                .iter()
+                .any(|layer| layer.diff_id.as_ref().is_some_and(|id| left(&measured, id)))
+            {
+                continue;
+            }
+            let others: Vec<LayerSummary> = summary
+                .layers
+                .iter()
+                .filter(|layer| {
+                    !layer
+                        .diff_id
+                        .as_ref()
+                        .is_some_and(|id| missing.contains(id))
+                })
+                .cloned()
+                .collect();
+            let read = self.read_knowing(image_id, options, &others, Deflate::Now)?;
+            for layer in read.layers {
+                if let (Some(diff_id), Some(size)) = (layer.diff_id, layer.compressed_bytes)
+                    && left(&measured, &diff_id)
+                {
+                    measured.push((diff_id, layer.tar_bytes, size));
+                }
+            }
+        }
+        Ok(measured)
     }
 
     /// The image's layers' `diff_id`s, base-most first (`docker image inspect`).
@@ -370,10 +591,28 @@ impl Docker {
         image: &str,
         options: &ReadOptions,
     ) -> Result<ImageSummary, DockerError> {
+        self.read(image, options, Deflate::Now)
+    }
+
+    fn read(
+        &self,
+        image: &str,
+        options: &ReadOptions,
+        deflate: Deflate,
+    ) -> Result<ImageSummary, DockerError> {
         if self.image_source == ImageSource::Save {
             return self.read_image_saved(image, options);
         }
-        match self.read_image_stored(image, options) {
+        let stored_options = match deflate {
+            Deflate::Now => options.clone(),
+            // Only metadata is read then: file contents wait for
+            // `measure_compressed`, if anything needs them.
+            Deflate::Later => ReadOptions {
+                gzip_level: None,
+                ..options.clone()
+            },
+        };
+        match self.read_image_stored(image, &stored_options) {
             Ok(summary) => Ok(summary),
             // Not readable here (another driver, a remote daemon, no root):
             // `docker save` answers the same question, only slower.
@@ -389,6 +628,23 @@ impl Docker {
         image: &str,
         options: &ReadOptions,
     ) -> Result<ImageSummary, DockerError> {
+        let stored = self.stored_image(image)?;
+        let threads = thread::available_parallelism().map_or(1, usize::from);
+        layercake_image::read_stored_image(
+            &stored.config,
+            &stored.layers,
+            stored.repo_tags,
+            options,
+            threads,
+        )
+        .map_err(|error| DockerError::LayerStore {
+            image: image.to_string(),
+            reason: error.to_string(),
+        })
+    }
+
+    /// The image's config and layers in the engine's layer store, checked.
+    fn stored_image(&self, image: &str) -> Result<layer_store::StoredImage, DockerError> {
         let unavailable = |reason: String| DockerError::LayerStore {
             image: image.to_string(),
             reason,
@@ -419,16 +675,7 @@ impl Docker {
                 output: captured.stdout.trim().chars().take(200).collect(),
                 expected: "the image as JSON",
             })?;
-        let stored = layer_store::find(&root, image, &inspected).map_err(unavailable)?;
-        let threads = thread::available_parallelism().map_or(1, usize::from);
-        layercake_image::read_stored_image(
-            &stored.config,
-            &stored.layers,
-            stored.repo_tags,
-            options,
-            threads,
-        )
-        .map_err(|error| unavailable(error.to_string()))
+        layer_store::find(&root, image, &inspected).map_err(unavailable)
     }
 
     /// Streams `docker save IMAGE` straight into [`layercake_image::read_image_with`]:

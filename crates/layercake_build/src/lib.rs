@@ -9,6 +9,7 @@
 //! | steps from `--progress=plain` text | [`parse_plain_progress`] |
 //! | why a build failed, from its whole log | [`BuildOutcome::cause`], [`failure_cause`] → [`FailureCause`] |
 //! | what the built image is made of | [`Docker::read_image`] (the engine's layer store when readable, else streams `docker save` into [`layercake_image`]), [`Docker::image_size`] |
+//! | the same, kept by image ID, with compressed sizes measured only where asked | [`Docker::scan_image_cached`], then [`Docker::measure_compressed`]; [`ImageCache`] |
 //! | clean up | [`Docker::remove_image`] |
 //!
 //! Two ways to reach BuildKit are supported: `docker buildx build --load` when the
@@ -36,7 +37,8 @@ pub use cache::{
     ImageCache, MAX_ENTRIES as IMAGE_CACHE_ENTRIES, MAX_LAYER_ENTRIES as IMAGE_CACHE_LAYER_ENTRIES,
 };
 pub use docker::{
-    AnalysisOrigin, BuildMode, Docker, DockerError, DockerSelection, DockerUnavailable, ImageSource,
+    AnalysisOrigin, BuildMode, Deflated, Docker, DockerError, DockerSelection, DockerUnavailable,
+    ImageSource,
 };
 pub use failure::{FailureCause, MAX_CAUSE_LINES, failure_cause};
 pub use progress::{BuildStep, parse_plain_progress};

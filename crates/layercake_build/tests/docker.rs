@@ -7,10 +7,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use layercake_build::{
-    BuildEvent, BuildMode, BuildOutcome, BuildRequest, BuildSecret, BuildStatus, BuildStep, Docker,
-    DockerSelection, ImageSource, SecretSource,
+    AnalysisOrigin, BuildEvent, BuildMode, BuildOutcome, BuildRequest, BuildSecret, BuildStatus,
+    BuildStep, Deflated, Docker, DockerSelection, ImageCache, ImageSource, SecretSource,
 };
-use layercake_image::{FileKind, ReadOptions};
+use layercake_image::{FileKind, ReadOptions, compressed_delta, differing_layers};
 use layercake_testkit::{ImageGuard, busybox_base, docker_or_skip, unique_tag};
 
 /// A build context with one Dockerfile.
@@ -255,6 +255,150 @@ fn head_read_after_base_skips_their_shared_layers_and_reads_the_same() {
 }
 
 #[test]
+fn base_and_head_deflate_only_the_layers_they_do_not_share() {
+    let Some(docker) = docker_or_skip() else {
+        return;
+    };
+    let base_image = busybox_base(&docker);
+    let token = token();
+    // Shared: busybox and the token layer. Base's own: 64 KiB of random bytes;
+    // head's own: 32 KiB of random bytes, then a small file.
+    let shared = format!("FROM {base_image}\nRUN echo {token} > /a\n");
+    let base_file = format!("{shared}RUN dd if=/dev/urandom of=/b bs=1024 count=64 2>/dev/null\n");
+    let head_file = format!(
+        "{shared}RUN dd if=/dev/urandom of=/c bs=1024 count=32 2>/dev/null\nRUN echo {token} > /d\n"
+    );
+    let mut ids = Vec::new();
+    let mut guards = Vec::new();
+    for file in [&base_file, &head_file] {
+        let context = Context::new(file);
+        let tag = ImageGuard::unique(&docker, "layercake-test/deflate");
+        let (outcome, _, _) = build(&docker, &context.request(tag.tag()));
+        let BuildStatus::Built { image_id } = outcome.status else {
+            panic!("{outcome:?}");
+        };
+        ids.push(image_id);
+        guards.push(tag);
+    }
+    let (base_id, head_id) = (ids[0].as_str(), ids[1].as_str());
+    let options = ReadOptions::default();
+    let measured = |image: &layercake_image::ImageSummary| -> Vec<bool> {
+        image
+            .layers
+            .iter()
+            .map(|l| l.compressed_bytes.is_some())
+            .collect()
+    };
+    for source in [ImageSource::LayerStoreOrSave, ImageSource::Save] {
+        let docker = docker.clone().reading_images_from(source);
+        // What the figures must be: each image read in full, no cache.
+        let full_base = docker.read_image(base_id, &options).expect("base");
+        let full_head = docker.read_image(head_id, &options).expect("head");
+        let whole = |image: &layercake_image::ImageSummary| {
+            i64::try_from(image.compressed_bytes.expect("all measured")).expect("fits")
+        };
+        let exact = whole(&full_head) - whole(&full_base);
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = ImageCache::new(dir.path());
+        let mut base = docker
+            .scan_image_cached(base_id, &options, None, Some(&cache))
+            .expect("base")
+            .0;
+        let mut head = docker
+            .scan_image_cached(head_id, &options, Some(&base), Some(&cache))
+            .expect("head")
+            .0;
+        let wanted = differing_layers(&base, &head);
+        assert_eq!(wanted.len(), 3, "{source:?}: base's one and head's two");
+        let deflated = docker
+            .measure_compressed(
+                &mut [(base_id, &mut base), (head_id, &mut head)],
+                &wanted,
+                &options,
+                Some(&cache),
+            )
+            .expect("measured");
+        let delta = compressed_delta(&base, &head);
+        assert_eq!(delta, Some(exact), "{source:?}");
+        if source == ImageSource::LayerStoreOrSave {
+            // From the layer store nothing was deflated while reading, and
+            // then only the three layers that differ.
+            assert_eq!(deflated.layers, 3, "{source:?}");
+            assert_eq!(measured(&base), [false, false, true]);
+            assert_eq!(measured(&head), [false, false, true, true]);
+            assert_eq!((base.compressed_bytes, head.compressed_bytes), (None, None));
+        } else {
+            // Through `docker save` base's layers are deflated as they stream
+            // past (reading again would cost another save); head skips the
+            // two it shares with base. Nothing is left to deflate.
+            assert_eq!(deflated, Deflated::default(), "{source:?}");
+            assert_eq!(base.compressed_bytes, full_base.compressed_bytes);
+        }
+
+        // A rerun: both images from the cache, nothing deflated, the same delta.
+        let (mut base, base_origin) = docker
+            .scan_image_cached(base_id, &options, None, Some(&cache))
+            .expect("base again");
+        let (mut head, head_origin) = docker
+            .scan_image_cached(head_id, &options, Some(&base), Some(&cache))
+            .expect("head again");
+        assert_eq!(
+            (base_origin, head_origin),
+            (AnalysisOrigin::Cache, AnalysisOrigin::Cache)
+        );
+        let wanted = differing_layers(&base, &head);
+        let again = docker
+            .measure_compressed(
+                &mut [(base_id, &mut base), (head_id, &mut head)],
+                &wanted,
+                &options,
+                Some(&cache),
+            )
+            .expect("measured");
+        assert_eq!(again, Deflated::default(), "{source:?}");
+        assert_eq!(compressed_delta(&base, &head), Some(exact), "{source:?}");
+
+        // Asked for every layer (a budget on compressed sizes): the shared
+        // ones are deflated now, once for both images, and kept.
+        let every = base
+            .layers
+            .iter()
+            .chain(&head.layers)
+            .filter_map(|l| l.diff_id.clone())
+            .collect();
+        let all = docker
+            .measure_compressed(
+                &mut [(base_id, &mut base), (head_id, &mut head)],
+                &every,
+                &options,
+                Some(&cache),
+            )
+            .expect("measured");
+        if source == ImageSource::LayerStoreOrSave {
+            assert_eq!(all.layers, 2, "{source:?}: busybox and the token layer");
+        }
+        assert_eq!(
+            base.compressed_bytes, full_base.compressed_bytes,
+            "{source:?}"
+        );
+        assert_eq!(
+            head.compressed_bytes, full_head.compressed_bytes,
+            "{source:?}"
+        );
+        let kept = docker
+            .scan_image_cached(base_id, &options, None, Some(&cache))
+            .expect("kept")
+            .0;
+        assert_eq!(
+            kept.compressed_bytes, full_base.compressed_bytes,
+            "{source:?}"
+        );
+    }
+    drop(guards);
+}
+
+#[test]
 fn a_kept_analysis_answers_without_reading_the_image_again() {
     let Some(docker) = docker_or_skip() else {
         return;
@@ -342,7 +486,8 @@ fn an_image_not_kept_takes_the_layers_it_shares_with_one_that_was() {
             .expect("second image");
         assert_eq!(second.layers[1].diff_id.as_deref(), Some(shared.as_str()));
         assert_eq!(
-            second.layers[1].compressed_bytes, 424_242,
+            second.layers[1].compressed_bytes,
+            Some(424_242),
             "{source:?}: the shared layer came from the cache"
         );
         let read = docker.read_image(&ids[1], &options).expect("read");
@@ -350,7 +495,7 @@ fn an_image_not_kept_takes_the_layers_it_shares_with_one_that_was() {
             second.layers[2], read.layers[2],
             "{source:?}: the new layer was read"
         );
-        assert_ne!(read.layers[1].compressed_bytes, 424_242);
+        assert_ne!(read.layers[1].compressed_bytes, Some(424_242));
     }
     drop(guards);
 }
@@ -635,7 +780,10 @@ fn the_layer_store_reads_what_docker_save_reads_without_the_archive() {
     assert_eq!(names, ["gcc", "musl"]);
     // 300 KiB from /dev/urandom do not compress: real bytes were measured, not zeros.
     let random = &stored.layers[top - 2];
-    assert!(random.compressed_bytes > 300_000, "{random:?}");
+    assert!(
+        random.compressed_bytes.is_some_and(|bytes| bytes > 300_000),
+        "{random:?}"
+    );
 }
 
 #[test]

@@ -55,8 +55,10 @@ pub struct LayerSummary {
     /// The size of the uncompressed layer tar.
     pub tar_bytes: u64,
     /// The size of the layer gzip-compressed, as a registry stores it: the blob's own size
-    /// for a gzip layer, else the plain tar streamed through gzip (0 if that was turned off).
-    pub compressed_bytes: u64,
+    /// for a gzip layer, else the plain tar streamed through gzip. `None` when it was not
+    /// measured: no gzip level was asked for, or the deflate was left for later
+    /// ([`crate::compressed_sizes`]) because nothing may need it.
+    pub compressed_bytes: Option<u64>,
     /// `created_by` of the history entry that made this layer.
     pub created_by: Option<String>,
     /// `comment` of the history entry that made this layer.
@@ -97,7 +99,7 @@ impl LayerSummary {
 pub(crate) struct ScannedLayer {
     pub(crate) size_bytes: u64,
     pub(crate) tar_bytes: u64,
-    pub(crate) compressed_bytes: u64,
+    pub(crate) compressed_bytes: Option<u64>,
     pub(crate) files: Vec<FileEntry>,
     pub(crate) whiteouts: Vec<String>,
     pub(crate) opaque_dirs: Vec<String>,
@@ -234,11 +236,25 @@ pub(crate) fn scan_plain_layer(
     // The tar reader stops at the end-of-archive blocks; the rest is still part of the blob.
     io::copy(&mut meter, &mut io::sink())?;
     layer.tar_bytes = meter.inner.count;
-    layer.compressed_bytes = match meter.meter.take() {
-        Some(gzip) => gzip.finish()?,
-        None => 0,
-    };
+    layer.compressed_bytes = meter.meter.take().map(GzipMeter::finish).transpose()?;
     Ok(layer)
+}
+
+/// The gzip size of everything `reader` gives, at `level` (0–9): what
+/// [`scan_plain_layer`] measures of the same bytes, without reading the tar.
+pub(crate) fn gzip_size(mut reader: impl Read, level: u32) -> io::Result<u64> {
+    let mut meter = GzipMeter::new(level);
+    let mut block = vec![0; GZIP_BLOCK_BYTES];
+    loop {
+        let n = match reader.read(&mut block) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        meter.feed(block.get(..n).unwrap_or_default())?;
+    }
+    meter.finish()
 }
 
 /// Scans a gzip-compressed layer tar.
@@ -256,7 +272,7 @@ pub(crate) fn scan_gzip_layer(reader: impl Read) -> io::Result<ScannedLayer> {
     layer.tar_bytes = tar.count;
     drop(tar);
     io::copy(&mut compressed, &mut io::sink())?;
-    layer.compressed_bytes = compressed.count;
+    layer.compressed_bytes = Some(compressed.count);
     Ok(layer)
 }
 
@@ -410,9 +426,11 @@ mod tests {
             scan_plain_layer(reader, Some(6))
                 .expect("scan")
                 .compressed_bytes
+                .expect("measured")
         };
         let whole = measure(vec![usize::MAX]);
         assert!(whole > 0 && whole < tar.len() as u64, "{whole}");
+        assert_eq!(gzip_size(tar.as_slice(), 6).expect("deflate"), whole);
         for sizes in [
             vec![1],
             vec![4096],

@@ -10,19 +10,24 @@
 //! | question | function |
 //! |---|---|
 //! | sizes per layer (uncompressed and gzip), who made each layer, the config `User` | [`read_image`] → [`ImageSummary`] |
+//! | how much more or less head weighs compressed, deflating only the layers that differ | [`differing_layers`], [`compressed_delta`] |
 //! | bytes hidden by later layers | [`wasted_space`] |
 //! | what a change added, removed, grew | [`diff_images`] |
 //! | dpkg/apk packages in the final image | [`ImageSummary::installed_packages`] |
 //!
 //! An image can also be read from the engine's layer store ([`read_stored_image`]):
 //! the same layer tars, rebuilt from the metadata Docker keeps for `docker save`,
-//! without the archive.
+//! without the archive. There a layer's compressed size can also be measured
+//! later, on its own ([`compressed_sizes`]): deflating is most of the cost of
+//! reading an image, and a layer base and head share needs no compressed size
+//! for the difference between them.
 //!
 //! Nothing here does I/O beyond reading the given reader, or, for the layer
 //! store, the layer files under the directories given.
 #![deny(missing_docs)]
 
 mod archive;
+mod compressed;
 mod config;
 mod diff;
 mod error;
@@ -37,6 +42,7 @@ use std::io::Read;
 use serde::{Deserialize, Serialize};
 
 pub use archive::JSON_LIMIT;
+pub use compressed::{compressed_delta, differing_layers};
 pub use config::ImageConfig;
 pub use diff::{DirectoryDelta, ImageDiff, PathChange, diff_images};
 pub use error::ImageError;
@@ -45,7 +51,7 @@ pub use layer::{FileEntry, FileKind, LayerSummary, PACKAGE_DATABASE_LIMIT};
 pub use packages::{
     Package, PackageDatabase, PackageManager, parse_apk_installed, parse_dpkg_status,
 };
-pub use store::{StoredLayer, read_stored_image};
+pub use store::{StoredLayer, compressed_sizes, read_stored_image};
 pub use wasted::{WastedPath, WastedSpace, wasted_space};
 
 /// How the archive was laid out.
@@ -75,8 +81,9 @@ pub struct ImageSummary {
     pub size_bytes: u64,
     /// Sum of the layers' uncompressed tar sizes.
     pub tar_bytes: u64,
-    /// Sum of the layers' gzip sizes (what a registry stores and a pull downloads).
-    pub compressed_bytes: u64,
+    /// Sum of the layers' gzip sizes (what a registry stores and a pull downloads);
+    /// `None` unless every layer's was measured ([`LayerSummary::compressed_bytes`]).
+    pub compressed_bytes: Option<u64>,
 }
 
 impl ImageSummary {
@@ -115,7 +122,7 @@ impl ImageSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadOptions {
     /// gzip level (0–9) at which plain layers are compressed to measure their compressed
-    /// size; `None` skips that (the slowest part of reading) and reports 0.
+    /// size; `None` skips that (the slowest part of reading) and leaves it `None`.
     pub gzip_level: Option<u32>,
     /// Layers already read from another archive: a member with the same
     /// content key (size and first 4 KiB, [`LayerSummary::content_key`]) is
@@ -123,7 +130,8 @@ pub struct ReadOptions {
     /// layers, so reading head after base costs only its new layers). A key
     /// is not a digest: the caller checks that the `diff_id`s agree. From the
     /// layer store, where `diff_id`s are known before reading, a layer is
-    /// skipped when its `diff_id` matches.
+    /// skipped when its `diff_id` matches. A known layer is taken as it is,
+    /// its compressed size too (`None` stays `None`).
     pub known_layers: Vec<LayerSummary>,
 }
 

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use base64::Engine as _;
 use layercake_image::{
-    ArchiveFormat, ImageError, ImageSummary, ReadOptions, StoredLayer, read_image_with,
-    read_stored_image,
+    ArchiveFormat, ImageError, ImageSummary, ReadOptions, StoredLayer, compressed_sizes,
+    read_image_with, read_stored_image,
 };
 use support::{DockerSave, Item, file, gzip, layer_tar};
 
@@ -158,7 +158,7 @@ fn a_stored_image_reads_as_its_docker_save_archive_does() {
     }
     // What the comparison stands on.
     let saved = read_image_with(image.build().as_slice(), &ReadOptions::default()).expect("read");
-    assert!(saved.compressed_bytes > 0);
+    assert!(saved.compressed_bytes.is_some_and(|bytes| bytes > 0));
     assert_eq!(saved.layers[1].whiteouts, ["/usr/bin/random"]);
     assert_eq!(saved.layers[1].opaque_dirs, ["/usr"]);
     assert!(
@@ -168,6 +168,94 @@ fn a_stored_image_reads_as_its_docker_save_archive_does() {
             .any(|f| f.path == format!("/{LONG_PATH}"))
     );
     assert_eq!(saved.installed_packages().len(), 2);
+}
+
+/// Five layers of different sizes, compressible but not trivially.
+fn varied_image() -> DockerSave {
+    let layers = (1..=5u32)
+        .map(|n| {
+            let mut state = n;
+            let content: Vec<u8> = (0..n * 90_000)
+                .map(|_| {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    b"layercake-"[(state >> 16) as usize % 10]
+                })
+                .collect();
+            layer_tar(&[Item::Dir("data"), Item::File("data/blob", content)])
+        })
+        .collect();
+    DockerSave::new(layers, vec![("COPY . / # buildkit", false); 5])
+}
+
+#[test]
+fn layers_measured_later_measure_what_a_read_would_with_any_number_of_threads() {
+    let image = varied_image();
+    let store = store(&image);
+    let saved =
+        read_image_with(image.build().as_slice(), &ReadOptions::default()).expect("archive");
+    let expected: Vec<u64> = saved
+        .layers
+        .iter()
+        .map(|l| l.compressed_bytes.expect("measured"))
+        .collect();
+    assert!(
+        expected.windows(2).all(|pair| pair[0] != pair[1]),
+        "{expected:?}"
+    );
+    // A read that leaves the deflate for later measures nothing...
+    let scanned = read_stored_image(
+        &store.config,
+        &store.layers,
+        Vec::new(),
+        &ReadOptions {
+            gzip_level: None,
+            ..ReadOptions::default()
+        },
+        2,
+    )
+    .expect("scan");
+    assert_eq!(scanned.compressed_bytes, None);
+    // ...and the later deflate gives the figures a full read gives, on one
+    // thread or many, every time.
+    for threads in [1, 2, 3, 8] {
+        let sizes = compressed_sizes(&store.layers, 6, threads).expect("deflate");
+        assert_eq!(sizes, expected, "{threads} threads");
+        let stored = read_stored_image(
+            &store.config,
+            &store.layers,
+            Vec::new(),
+            &ReadOptions::default(),
+            threads,
+        )
+        .expect("read");
+        let read: Vec<u64> = stored
+            .layers
+            .iter()
+            .filter_map(|l| l.compressed_bytes)
+            .collect();
+        assert_eq!(read, expected, "{threads} threads");
+    }
+    // Any subset, in any order.
+    let picked = [store.layers[4].clone(), store.layers[1].clone()];
+    assert_eq!(
+        compressed_sizes(&picked, 6, 2).expect("deflate"),
+        [expected[4], expected[1]]
+    );
+    assert!(compressed_sizes(&[], 6, 2).expect("nothing").is_empty());
+}
+
+#[test]
+fn a_layer_that_cannot_be_deflated_is_named_with_its_file() {
+    let image = varied_image();
+    let store = store(&image);
+    std::fs::remove_file(store.layers[3].files.join("data/blob")).expect("rm");
+    for threads in [1, 4] {
+        let message = compressed_sizes(&store.layers, 6, threads)
+            .expect_err("a file is missing")
+            .to_string();
+        assert!(message.contains("layerdb/3"), "{message}");
+        assert!(message.contains("data/blob"), "{message}");
+    }
 }
 
 #[test]

@@ -359,6 +359,9 @@ fn render_sizes(out: &mut String, image: &ImageReport) {
         );
     } else if let Some(head) = image.head.compressed_bytes {
         let _ = write!(line, "; compressed {}", format_bytes(head));
+    } else if let Some(delta) = image.compressed_delta_bytes {
+        // Head's whole compressed size was not measured, only what changed.
+        let _ = write!(line, "; compressed {}", format_signed_bytes(delta));
     }
     out.push_str(&line);
     out.push('\n');

@@ -118,7 +118,9 @@ pub struct ImageReport {
     /// `head.size_bytes − base.size_bytes`, when both were built.
     #[serde(default)]
     pub delta_bytes: Option<i64>,
-    /// The same for gzip sizes.
+    /// The same for gzip sizes, when both were built: exact even when a
+    /// side's `compressed_bytes` is `None` (the layers both sides hold add
+    /// the same to both, so only the others are measured).
     #[serde(default)]
     pub compressed_delta_bytes: Option<i64>,
     /// Size change per Dockerfile instruction (base-image layers grouped under
@@ -185,7 +187,9 @@ pub struct SideReport {
     /// Sum of the layers' file sizes.
     #[serde(default)]
     pub size_bytes: Option<u64>,
-    /// Sum of the layers' gzip sizes (what a registry stores).
+    /// Sum of the layers' gzip sizes (what a registry stores); `None` when
+    /// not built, or when some layer's gzip size was not measured (see
+    /// [`LayerReport::compressed_bytes`]).
     #[serde(default)]
     pub compressed_bytes: Option<u64>,
     /// The user the image runs as (`config.User`; `None` means root).
@@ -293,8 +297,12 @@ pub struct LayerReport {
     pub from_base_image: bool,
     /// Sum of the layer's file sizes.
     pub size_bytes: u64,
-    /// The layer's gzip size.
-    pub compressed_bytes: u64,
+    /// The layer's gzip size; `None` when it was not measured: a layer base
+    /// and head both hold adds the same to both, so its size is measured
+    /// only when something needs it (a budget on compressed sizes, or a
+    /// measurement kept from an earlier run).
+    #[serde(default)]
+    pub compressed_bytes: Option<u64>,
 }
 
 /// How much one instruction's layers changed between base and head.

@@ -25,6 +25,21 @@ fn text() {
 }
 
 #[test]
+fn text_gives_the_compressed_change_alone_when_the_sizes_were_not_measured_whole() {
+    let mut report = demo();
+    let image = &mut report.images[0];
+    image.base.compressed_bytes = None;
+    image.head.compressed_bytes = None;
+    let text = render_text(&report);
+    assert!(
+        text.contains(
+            "  size      base 2.3 MB → head 8.3 MB  +6.0 MB (+262.9%); compressed +6.4 kB\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn markdown() {
     insta::assert_snapshot!(render_markdown(&demo()));
 }

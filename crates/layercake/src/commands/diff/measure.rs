@@ -5,12 +5,12 @@ use layercake_build::{
     AnalysisOrigin, BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker, FailureCause,
     ImageCache,
 };
-use layercake_image::{ImageSummary, ReadOptions};
+use layercake_image::{ImageSummary, ReadOptions, differing_layers};
 use layercake_measure::{LayerOrigin, StepMap, attribute_layers};
 use layercake_model::{DockerfileModel, DockerfileVersion, ModelOptions};
 use layercake_report::{BuildInfo, FailedStep, LayerReport, SideReport, SideStatus};
 use layercake_syntax::{Dockerfile, LineIndex};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A Dockerfile as built on one side, parsed once for attribution.
 pub struct ParsedSide {
@@ -122,6 +122,8 @@ pub struct MeasuredSide {
     pub image: Option<ImageSummary>,
     /// Where each of `report.layers` comes from.
     pub origins: Vec<LayerOrigin>,
+    /// The built image's ID, when it was read.
+    pub image_id: Option<String>,
 }
 
 /// Builds `request`, reads the image it made and ties its layers to `parsed`.
@@ -165,6 +167,7 @@ pub fn build_and_measure(
                 report,
                 image: None,
                 origins: Vec::new(),
+                image_id: None,
             };
         }
         BuildStatus::TimedOut { after } => {
@@ -182,6 +185,7 @@ pub fn build_and_measure(
                 report,
                 image: None,
                 origins: Vec::new(),
+                image_id: None,
             };
         }
     };
@@ -192,9 +196,9 @@ pub fn build_and_measure(
         build.executed_steps
     ));
     // Head shares most layers with base: those are not read twice; an image
-    // read before (the same ID) is not read at all.
-    let read =
-        docker.read_image_cached_with_origin(&image_id, &ReadOptions::default(), previous, cache);
+    // read before (the same ID) is not read at all. Compressed sizes wait for
+    // `measure_compressed`, which knows both sides.
+    let read = docker.scan_image_cached(&image_id, &ReadOptions::default(), previous, cache);
     let (image, origin) = match read {
         Ok(read) => read,
         Err(error) => {
@@ -206,6 +210,7 @@ pub fn build_and_measure(
                 report,
                 image: None,
                 origins: Vec::new(),
+                image_id: None,
             };
         }
     };
@@ -215,7 +220,7 @@ pub fn build_and_measure(
         dockerfile_present: true,
         reason: None,
         size_bytes: Some(image.size_bytes),
-        compressed_bytes: Some(image.compressed_bytes),
+        compressed_bytes: image.compressed_bytes,
         user: image.config.user.clone(),
         image_from_cache: Some(origin == AnalysisOrigin::Cache),
         layers,
@@ -226,6 +231,69 @@ pub fn build_and_measure(
         report,
         image: Some(image),
         origins,
+        image_id: Some(image_id),
+    }
+}
+
+/// Measures the compressed sizes the report needs, and only those: the
+/// layers base and head do not share (their compressed difference needs no
+/// other); every layer of an image whose other side has no Dockerfile (the
+/// whole image is the change); every layer of both with `absolute` (a budget
+/// judges compressed sizes). Nothing for an image whose other side failed.
+/// Sizes measured before (kept in `cache`) are not measured again. A side's
+/// `compressed_bytes` stays `None` unless all its layers' are known.
+pub fn measure_compressed(
+    docker: &Docker,
+    base: Option<&mut MeasuredSide>,
+    head: Option<&mut MeasuredSide>,
+    absolute: bool,
+    cache: Option<&ImageCache>,
+) {
+    let every = |image: &ImageSummary| -> BTreeSet<String> {
+        image
+            .layers
+            .iter()
+            .filter_map(|layer| layer.diff_id.clone())
+            .collect()
+    };
+    let (base_absent, head_absent) = (base.is_none(), head.is_none());
+    let sides: Vec<&mut MeasuredSide> = base.into_iter().chain(head).collect();
+    let images: Vec<&ImageSummary> = sides.iter().filter_map(|s| s.image.as_ref()).collect();
+    let wanted = match (images.as_slice(), base_absent || head_absent) {
+        ([base, head], _) if absolute => &every(base) | &every(head),
+        ([base, head], _) => differing_layers(base, head),
+        ([one], alone) if alone || absolute => every(one),
+        _ => BTreeSet::new(),
+    };
+    if wanted.is_empty() {
+        return;
+    }
+    let mut sides: Vec<(String, &mut ImageSummary, &mut SideReport)> = sides
+        .into_iter()
+        .filter_map(|side| {
+            let MeasuredSide {
+                report,
+                image,
+                image_id,
+                ..
+            } = side;
+            Some((image_id.clone()?, image.as_mut()?, report))
+        })
+        .collect();
+    let mut images: Vec<(&str, &mut ImageSummary)> = sides
+        .iter_mut()
+        .map(|(id, image, _)| (id.as_str(), &mut **image))
+        .collect();
+    // A deflate that fails leaves those sizes unknown (`null` in the report);
+    // everything else stands.
+    let _ = docker.measure_compressed(&mut images, &wanted, &ReadOptions::default(), cache);
+    for (_, image, report) in &mut sides {
+        report.compressed_bytes = image.compressed_bytes;
+        for layer in &mut report.layers {
+            if let Some(measured) = image.layers.get(layer.index) {
+                layer.compressed_bytes = measured.compressed_bytes;
+            }
+        }
     }
 }
 

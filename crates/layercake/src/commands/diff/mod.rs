@@ -699,7 +699,7 @@ fn measure_image(
     let (base_parsed, head_parsed) = (sides.base, sides.head);
     let base_request = request(env.base_root, &job.base_path, "base");
     let head_request = request(env.head_root, &job.head_path, "head");
-    let base = base_parsed.map(|p| {
+    let mut base = base_parsed.map(|p| {
         measure::build_and_measure(
             env.docker,
             &base_request,
@@ -712,7 +712,7 @@ fn measure_image(
     });
     // Head's read skips the layers base's read already measured.
     let previous = base.as_ref().and_then(|side| side.image.as_ref());
-    let head = head_parsed.map(|p| {
+    let mut head = head_parsed.map(|p| {
         measure::build_and_measure(
             env.docker,
             &head_request,
@@ -723,6 +723,14 @@ fn measure_image(
             env.cache.as_ref(),
         )
     });
+    let budget = &job.settings.budget;
+    measure::measure_compressed(
+        env.docker,
+        base.as_mut(),
+        head.as_mut(),
+        budget.compressed && budget.has_limits(),
+        env.cache.as_ref(),
+    );
 
     let take = |side: &Option<MeasuredSide>, present: bool| match side {
         Some(side) => side.report.clone(),
@@ -734,14 +742,11 @@ fn measure_image(
     let head_image = head.as_ref().and_then(|s| s.image.as_ref());
 
     if let Some(head_image) = head_image {
-        if let (Some(base_size), Some(base_compressed)) =
-            (image.base.size_bytes, image.base.compressed_bytes)
-        {
+        if let (Some(base_size), Some(base_image)) = (image.base.size_bytes, base_image) {
             image.delta_bytes =
                 Some(compare::signed(head_image.size_bytes) - compare::signed(base_size));
-            image.compressed_delta_bytes = Some(
-                compare::signed(head_image.compressed_bytes) - compare::signed(base_compressed),
-            );
+            image.compressed_delta_bytes =
+                layercake_image::compressed_delta(base_image, head_image);
         }
         if let Some(head_layers) = AttributedLayers::of(head.as_ref(), head_parsed) {
             let base_layers = AttributedLayers::of(base.as_ref(), base_parsed);
