@@ -4,6 +4,8 @@
 //!   (a panic instead when `LAYERCAKE_REQUIRE_DOCKER=1`, so CI cannot skip silently).
 //! - [`busybox_base`]: a tiny base image made on this machine with `docker import`,
 //!   since tests cannot pull from a registry.
+//! - [`node_image`]: stand-ins for `node:22` (~1 GB) and `node:22-slim` (~200 MB),
+//!   with an offline `npm`, for the multi-stage story through a real engine.
 //! - [`GitRepo`]: a scratch git repository driven through the `git` binary.
 //! - [`unique_tag`] and [`ImageGuard`]: image tags that do not collide between test
 //!   processes, removed when the test ends.
@@ -11,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod fake_github;
+pub mod node_image;
 
 use std::fs::File;
 use std::io::Write;
@@ -19,6 +22,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use node_image::{NodeImage, node_image};
 
 pub use fake_github::{
     Access, FakeAnnotation, FakeCheckRun, FakeComment, FakeFile, FakeGitHub, FakeReview,
@@ -242,10 +247,26 @@ fn elf_is_static(bytes: &[u8]) -> Option<bool> {
 
 /// The base image's root filesystem as a tar.
 fn busybox_rootfs(busybox: &Path) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    append_busybox_rootfs(&mut builder, busybox, BUSYBOX_PASSWD, BUSYBOX_GROUP);
+    builder.into_inner().expect("tar in memory")
+}
+
+const BUSYBOX_PASSWD: &[u8] = b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+const BUSYBOX_GROUP: &[u8] = b"root:x:0:\napp:x:1000:\nnogroup:x:65534:\n";
+
+/// Appends a busybox root filesystem to `builder`: `/bin/busybox` and its
+/// applets, `/usr/bin/env`, the usual directories (`/home/app` owned by uid
+/// 1000), and `/etc/passwd` and `/etc/group` as given.
+fn append_busybox_rootfs<W: Write>(
+    builder: &mut tar::Builder<W>,
+    busybox: &Path,
+    passwd: &[u8],
+    group: &[u8],
+) {
     let binary = std::fs::read(busybox)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", busybox.display()));
-    let mut builder = tar::Builder::new(Vec::new());
-    let directory = |builder: &mut tar::Builder<Vec<u8>>, path: &str, mode: u32, uid: u64| {
+    let directory = |builder: &mut tar::Builder<W>, path: &str, mode: u32, uid: u64| {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Directory);
         header.set_mode(mode);
@@ -255,9 +276,9 @@ fn busybox_rootfs(busybox: &Path) -> Vec<u8> {
         header.set_mtime(0);
         builder
             .append_data(&mut header, path, std::io::empty())
-            .expect("tar in memory");
+            .expect("tar entry written");
     };
-    let file = |builder: &mut tar::Builder<Vec<u8>>, path: &str, mode: u32, data: &[u8]| {
+    let file = |builder: &mut tar::Builder<W>, path: &str, mode: u32, data: &[u8]| {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Regular);
         header.set_mode(mode);
@@ -265,9 +286,9 @@ fn busybox_rootfs(busybox: &Path) -> Vec<u8> {
         header.set_mtime(0);
         builder
             .append_data(&mut header, path, data)
-            .expect("tar in memory");
+            .expect("tar entry written");
     };
-    let symlink = |builder: &mut tar::Builder<Vec<u8>>, path: &str, target: &str| {
+    let symlink = |builder: &mut tar::Builder<W>, path: &str, target: &str| {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Symlink);
         header.set_mode(0o777);
@@ -275,7 +296,7 @@ fn busybox_rootfs(busybox: &Path) -> Vec<u8> {
         header.set_mtime(0);
         builder
             .append_link(&mut header, path, target)
-            .expect("tar in memory");
+            .expect("tar entry written");
     };
     for dir in [
         "bin",
@@ -287,30 +308,19 @@ fn busybox_rootfs(busybox: &Path) -> Vec<u8> {
         "var",
         "home",
     ] {
-        directory(&mut builder, dir, 0o755, 0);
+        directory(builder, dir, 0o755, 0);
     }
-    directory(&mut builder, "tmp", 0o1777, 0);
-    directory(&mut builder, "root", 0o700, 0);
-    directory(&mut builder, "home/app", 0o755, 1000);
-    file(&mut builder, "bin/busybox", 0o755, &binary);
+    directory(builder, "tmp", 0o1777, 0);
+    directory(builder, "root", 0o700, 0);
+    directory(builder, "home/app", 0o755, 1000);
+    file(builder, "bin/busybox", 0o755, &binary);
     for applet in BUSYBOX_APPLETS {
-        symlink(&mut builder, &format!("bin/{applet}"), "busybox");
+        symlink(builder, &format!("bin/{applet}"), "busybox");
     }
     // `#!/usr/bin/env` scripts are common enough to be worth the link.
-    symlink(&mut builder, "usr/bin/env", "/bin/busybox");
-    file(
-        &mut builder,
-        "etc/passwd",
-        0o644,
-        b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-    );
-    file(
-        &mut builder,
-        "etc/group",
-        0o644,
-        b"root:x:0:\napp:x:1000:\nnogroup:x:65534:\n",
-    );
-    builder.into_inner().expect("tar in memory")
+    symlink(builder, "usr/bin/env", "/bin/busybox");
+    file(builder, "etc/passwd", 0o644, passwd);
+    file(builder, "etc/group", 0o644, group);
 }
 
 /// A tag no other test (thread or process) uses: `PREFIX:PID-COUNTER-MILLIS`.

@@ -1,0 +1,3 @@
+module example.com/httpbin
+
+go 1.19
