@@ -8,9 +8,11 @@
 #
 # For each project and run, in this order:
 #
-#   1. plain: `DOCKER_BUILDKIT=1 /usr/bin/docker build --no-cache` of the
-#      checkout at `main`, then at `pr` (the work tree, as CI builds it; the
-#      images are removed afterwards). Reported: each wall time and their sum.
+#   1. plain: `docker builder prune -af`, then `DOCKER_BUILDKIT=1
+#      /usr/bin/docker build --no-cache` of the checkout at `main`, then at
+#      `pr` (the work tree, as CI builds it; the images are removed
+#      afterwards). Reported: each wall time and their sum. The prune makes
+#      the plain builds start as cold as the review does (a fresh CI runner).
 #   2. cold: `docker builder prune -af`, then `layercake diff --base main`
 #      (head: `pr`) with a fresh, empty `--image-cache` directory. "Cold"
 #      clears BuildKit's whole build cache (every cached step, cache mounts
@@ -136,6 +138,9 @@ for project in "${projects[@]}"; do
         repo="$work/$project-$run"
         "$repo_root/bench/project.sh" "$project" "$repo"
         log "$project run $run: plain builds..."
+        # Both the plain builds and the review start from an empty BuildKit
+        # cache, as on a fresh CI runner.
+        "$docker" builder prune -af >/dev/null
         plain_base="$(plain_build "$project" "$repo" main)"
         plain_head="$(plain_build "$project" "$repo" pr)"
         git -C "$repo" checkout -q pr

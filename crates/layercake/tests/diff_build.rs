@@ -257,7 +257,8 @@ fn only_the_layers_base_and_head_do_not_share_are_deflated_and_the_change_is_exa
     assert_eq!(image["compressed_delta_bytes"], delta);
     assert_eq!(image["budget"]["verdict"], "pass", "{image:#}");
 
-    // An added image is all change: measured whole, whatever the budget.
+    // An added image is all change: its own layers are measured (its base
+    // image's, as any base image's, only with a compressed budget).
     repo.remove(".layercake.yml");
     repo.commit("no budget");
     let fresh = tempfile::tempdir().expect("tempdir");
@@ -267,9 +268,10 @@ fn only_the_layers_base_and_head_do_not_share_are_deflated_and_the_change_is_exa
     let added = self::image(&third, "added/Dockerfile");
     assert_eq!(added["base"]["dockerfile_present"], false, "{added:#}");
     assert!(
-        added["head"]["compressed_bytes"].as_u64().unwrap() > 8 * 1024,
+        added["own_compressed_delta_bytes"].as_u64().unwrap() > 8 * 1024,
         "{added:#}"
     );
+    assert_eq!(added["head"]["compressed_bytes"], Value::Null, "{added:#}");
 }
 
 #[test]
@@ -805,7 +807,7 @@ fn a_base_image_bump_is_one_row_and_passes() {
     repo.write("Dockerfile", &dockerfile(new.tag(), " AS base"));
     repo.commit("bump the base image and name the stage");
 
-    let (report, code) = report(&repo, &[]);
+    let (report, code) = report(&repo, &["--no-image-cache"]);
     assert_eq!(code, Some(0), "{report:#}");
     let image = image(&report, "Dockerfile");
     let findings = image["findings"].as_array().expect("findings");
@@ -846,8 +848,26 @@ fn a_base_image_bump_is_one_row_and_passes() {
     // `COPY . .` copies the Dockerfile, 8 bytes longer by ` AS base`.
     assert_eq!(own["delta_bytes"], " AS base".len(), "{stages:#?}");
 
+    // The base image changed: its layers are not deflated, the Dockerfile's
+    // own layers' compressed change is exact, the whole image's unknown.
+    assert_eq!(image["compressed_delta_bytes"], Value::Null, "{image:#}");
+    assert!(image["own_compressed_delta_bytes"].is_i64(), "{image:#}");
+    let base_image_layer = &image["head"]["layers"][0];
+    assert_eq!(base_image_layer["from_base_image"], true);
+    assert_eq!(base_image_layer["compressed_bytes"], Value::Null);
+    // Asked to, it measures the base images too: 200 KiB of zeros, a few
+    // hundred bytes compressed.
+    let (whole, _) = self::report(&repo, &["--compressed-base-images", "--no-image-cache"]);
+    let whole = self::image(&whole, "Dockerfile");
+    let delta = whole["compressed_delta_bytes"].as_i64().expect("measured");
+    assert!(delta > 0 && delta < 10_000, "{whole:#}");
+
     let out = diff(&repo, &["--base", "main", "--quiet"]);
     let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("in this Dockerfile's layers (the base image's not measured)"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!("(was FROM {})", old.tag())),
         "the text names both images: {text}"

@@ -319,6 +319,7 @@ mod tests {
             client_version: "20.10.24".to_string(),
             server_version: "20.10.24".to_string(),
             image_source: crate::ImageSource::default(),
+            answers: std::sync::Arc::default(),
         }
     }
 
@@ -463,6 +464,7 @@ mod tests {
             client_version: String::new(),
             server_version: String::new(),
             image_source: crate::ImageSource::default(),
+            answers: std::sync::Arc::default(),
         };
         let outcome = docker.build(&request(Duration::from_secs(5)), &mut |_| {});
         let BuildStatus::Failed { exit_code, message } = outcome.status else {

@@ -187,8 +187,11 @@ impl ImageCache {
     }
 
     fn write(&self, path: &Path, value: &impl serde::Serialize) -> io::Result<()> {
-        let mut temp = tempfile::NamedTempFile::new_in(&self.dir)?;
-        serde_json::to_writer(&mut temp, value).map_err(io::Error::other)?;
+        let temp = tempfile::NamedTempFile::new_in(&self.dir)?;
+        // Buffered: serde_json writes each token on its own.
+        let mut writer = io::BufWriter::new(temp);
+        serde_json::to_writer(&mut writer, value).map_err(io::Error::other)?;
+        let temp = writer.into_inner().map_err(|e| e.into_error())?;
         temp.persist(path).map_err(|e| e.error)?;
         Ok(())
     }

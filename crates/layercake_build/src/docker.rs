@@ -1,11 +1,11 @@
 //! Finding a docker CLI that can build with BuildKit, and the image commands.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -108,6 +108,18 @@ pub struct Docker {
     pub(crate) client_version: String,
     pub(crate) server_version: String,
     pub(crate) image_source: ImageSource,
+    /// Answers of the engine that cannot change while this process runs.
+    pub(crate) answers: Arc<EngineAnswers>,
+}
+
+/// What the engine said that stays true: its root directory, and what it
+/// said of an image named by its ID (an ID names one image for ever). Each
+/// `docker` command costs tens of milliseconds, and a review asks these of
+/// each image three or four times.
+#[derive(Debug, Default)]
+pub(crate) struct EngineAnswers {
+    root_dir: OnceLock<String>,
+    inspected: Mutex<HashMap<String, String>>,
 }
 
 /// Why no docker could be used: a sentence for the report.
@@ -556,29 +568,61 @@ impl Docker {
 
     /// The image's layers' `diff_id`s, base-most first (`docker image inspect`).
     pub fn diff_ids(&self, image: &str) -> Result<Vec<String>, DockerError> {
+        let (command_text, output) = self.inspect_json(image)?;
+        let inspected: layer_store::Inspected =
+            serde_json::from_str(&output).map_err(|_| DockerError::UnexpectedOutput {
+                command: command_text,
+                output: output.chars().take(200).collect(),
+                expected: "the image as JSON",
+            })?;
+        Ok(inspected.root_fs.layers.unwrap_or_default())
+    }
+
+    /// `docker image inspect IMAGE` as JSON, and the command's text for
+    /// errors; asked once per process for an image ID.
+    fn inspect_json(&self, image: &str) -> Result<(String, String), DockerError> {
         let command_text = format!("docker image inspect {image}");
+        let by_id = image.starts_with("sha256:");
+        if by_id
+            && let Ok(known) = self.answers.inspected.lock()
+            && let Some(json) = known.get(image)
+        {
+            return Ok((command_text, json.clone()));
+        }
         let captured = self.run(
             &command_text,
-            &[
-                "image",
-                "inspect",
-                "--format",
-                "{{json .RootFS.Layers}}",
-                image,
-            ],
+            &["image", "inspect", "--format", "{{json .}}", image],
             IMAGE_COMMAND_LIMIT,
         )?;
         if !captured.success() {
             return Err(failed(command_text, &captured));
         }
-        let output = captured.stdout.trim();
-        let layers: Option<Vec<String>> =
-            serde_json::from_str(output).map_err(|_| DockerError::UnexpectedOutput {
-                command: command_text,
-                output: output.chars().take(200).collect(),
-                expected: "the layers' diff_ids as JSON",
-            })?;
-        Ok(layers.unwrap_or_default())
+        let json = captured.stdout.trim().to_string();
+        if by_id && let Ok(mut known) = self.answers.inspected.lock() {
+            known.insert(image.to_string(), json.clone());
+        }
+        Ok((command_text, json))
+    }
+
+    /// The engine's root directory (`docker info`), asked once per process.
+    fn root_dir(&self) -> Result<String, DockerError> {
+        if let Some(root) = self.answers.root_dir.get() {
+            return Ok(root.clone());
+        }
+        let command_text = "docker info".to_string();
+        let captured = self.run(
+            &command_text,
+            &["info", "--format", "{{.DockerRootDir}}"],
+            PROBE_LIMIT,
+        )?;
+        if !captured.success() {
+            return Err(failed(command_text, &captured));
+        }
+        Ok(self
+            .answers
+            .root_dir
+            .get_or_init(|| captured.stdout.clone())
+            .clone())
     }
 
     /// What the image is made of: read from the engine's layer store when
@@ -649,30 +693,13 @@ impl Docker {
             image: image.to_string(),
             reason,
         };
-        let command_text = "docker info".to_string();
-        let captured = self.run(
-            &command_text,
-            &["info", "--format", "{{.DockerRootDir}}"],
-            PROBE_LIMIT,
-        )?;
-        if !captured.success() {
-            return Err(failed(command_text, &captured));
-        }
-        let root = layer_store::root_dir(&captured.stdout)
+        let root = layer_store::root_dir(&self.root_dir()?)
             .ok_or_else(|| unavailable("`docker info` names no root directory".to_string()))?;
-        let command_text = format!("docker image inspect {image}");
-        let captured = self.run(
-            &command_text,
-            &["image", "inspect", "--format", "{{json .}}", image],
-            IMAGE_COMMAND_LIMIT,
-        )?;
-        if !captured.success() {
-            return Err(failed(command_text, &captured));
-        }
-        let inspected: layer_store::Inspected = serde_json::from_str(captured.stdout.trim())
-            .map_err(|_| DockerError::UnexpectedOutput {
+        let (command_text, output) = self.inspect_json(image)?;
+        let inspected: layer_store::Inspected =
+            serde_json::from_str(&output).map_err(|_| DockerError::UnexpectedOutput {
                 command: command_text,
-                output: captured.stdout.trim().chars().take(200).collect(),
+                output: output.chars().take(200).collect(),
                 expected: "the image as JSON",
             })?;
         layer_store::find(&root, image, &inspected).map_err(unavailable)
@@ -765,13 +792,25 @@ impl Docker {
 
     /// Removes the image (`docker image rm -f`); an image that does not exist is no error.
     pub fn remove_image(&self, image: &str) -> Result<(), DockerError> {
-        let command_text = format!("docker image rm -f {image}");
-        let captured = self.run(
-            &command_text,
-            &["image", "rm", "-f", image],
-            IMAGE_COMMAND_LIMIT,
-        )?;
-        if captured.success() || captured.stderr.contains("No such image") {
+        self.remove_images(&[image])
+    }
+
+    /// Removes the images in one `docker image rm -f`; those that do not
+    /// exist are no error.
+    pub fn remove_images(&self, images: &[&str]) -> Result<(), DockerError> {
+        if images.is_empty() {
+            return Ok(());
+        }
+        let command_text = format!("docker image rm -f {}", images.join(" "));
+        let mut args = vec!["image", "rm", "-f"];
+        args.extend_from_slice(images);
+        let captured = self.run(&command_text, &args, IMAGE_COMMAND_LIMIT)?;
+        let only_missing = captured
+            .stderr
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .all(|line| line.contains("No such image"));
+        if captured.success() || only_missing {
             return Ok(());
         }
         Err(failed(command_text, &captured))
@@ -912,6 +951,7 @@ fn probe(binary: &Path, builder: Option<&str>) -> Result<Docker, Probe> {
         client_version,
         server_version,
         image_source: ImageSource::default(),
+        answers: Arc::default(),
     })
 }
 

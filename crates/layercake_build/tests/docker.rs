@@ -309,7 +309,7 @@ fn base_and_head_deflate_only_the_layers_they_do_not_share() {
             .scan_image_cached(head_id, &options, Some(&base), Some(&cache))
             .expect("head")
             .0;
-        let wanted = differing_layers(&base, &head);
+        let wanted = differing_layers(&base.layers, &head.layers);
         assert_eq!(wanted.len(), 3, "{source:?}: base's one and head's two");
         let deflated = docker
             .measure_compressed(
@@ -319,7 +319,7 @@ fn base_and_head_deflate_only_the_layers_they_do_not_share() {
                 Some(&cache),
             )
             .expect("measured");
-        let delta = compressed_delta(&base, &head);
+        let delta = compressed_delta(&base.layers, &head.layers);
         assert_eq!(delta, Some(exact), "{source:?}");
         if source == ImageSource::LayerStoreOrSave {
             // From the layer store nothing was deflated while reading, and
@@ -347,7 +347,7 @@ fn base_and_head_deflate_only_the_layers_they_do_not_share() {
             (base_origin, head_origin),
             (AnalysisOrigin::Cache, AnalysisOrigin::Cache)
         );
-        let wanted = differing_layers(&base, &head);
+        let wanted = differing_layers(&base.layers, &head.layers);
         let again = docker
             .measure_compressed(
                 &mut [(base_id, &mut base), (head_id, &mut head)],
@@ -357,7 +357,11 @@ fn base_and_head_deflate_only_the_layers_they_do_not_share() {
             )
             .expect("measured");
         assert_eq!(again, Deflated::default(), "{source:?}");
-        assert_eq!(compressed_delta(&base, &head), Some(exact), "{source:?}");
+        assert_eq!(
+            compressed_delta(&base.layers, &head.layers),
+            Some(exact),
+            "{source:?}"
+        );
 
         // Asked for every layer (a budget on compressed sizes): the shared
         // ones are deflated now, once for both images, and kept.

@@ -9,13 +9,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{ImageSummary, LayerSummary};
+use crate::LayerSummary;
 
 /// How many times each image holds each layer, by `diff_id`; layers without
 /// one are left out (nothing can tell them equal to another).
-fn counts(image: &ImageSummary) -> BTreeMap<&str, (usize, Option<u64>)> {
+fn counts(layers: &[LayerSummary]) -> BTreeMap<&str, (usize, Option<u64>)> {
     let mut counts = BTreeMap::new();
-    for layer in &image.layers {
+    for layer in layers {
         if let Some(diff_id) = layer.diff_id.as_deref() {
             let count: &mut (usize, Option<u64>) = counts.entry(diff_id).or_default();
             count.0 += 1;
@@ -26,9 +26,10 @@ fn counts(image: &ImageSummary) -> BTreeMap<&str, (usize, Option<u64>)> {
 }
 
 /// The `diff_id`s of the layers whose compressed sizes [`compressed_delta`]
-/// needs: those one image holds more times than the other. A layer both
-/// hold equally often is not among them.
-pub fn differing_layers(base: &ImageSummary, head: &ImageSummary) -> BTreeSet<String> {
+/// needs: those one list holds more times than the other. A layer both
+/// hold equally often is not among them. The lists are two images' layers,
+/// or the same parts of them (the layers above their base images).
+pub fn differing_layers(base: &[LayerSummary], head: &[LayerSummary]) -> BTreeSet<String> {
     let (base, head) = (counts(base), counts(head));
     let differs = |diff_id: &str| base.get(diff_id).map(|c| c.0) != head.get(diff_id).map(|c| c.0);
     base.keys()
@@ -38,14 +39,13 @@ pub fn differing_layers(base: &ImageSummary, head: &ImageSummary) -> BTreeSet<St
         .collect()
 }
 
-/// Head's compressed size minus base's, exactly, from the compressed sizes of
-/// the [`differing_layers`] alone (a layer both hold equally often adds the
-/// same to both). `None` when one of those was not measured, or when a layer
-/// without a `diff_id` was not.
-pub fn compressed_delta(base: &ImageSummary, head: &ImageSummary) -> Option<i64> {
-    let unnamed = |image: &ImageSummary| -> Option<i128> {
-        image
-            .layers
+/// Head's layers' compressed size minus base's, exactly, from the
+/// compressed sizes of the [`differing_layers`] alone (a layer both hold
+/// equally often adds the same to both). `None` when one of those was not
+/// measured, or when a layer without a `diff_id` was not.
+pub fn compressed_delta(base: &[LayerSummary], head: &[LayerSummary]) -> Option<i64> {
+    let unnamed = |layers: &[LayerSummary]| -> Option<i128> {
+        layers
             .iter()
             .filter(|layer| layer.diff_id.is_none())
             .map(|layer: &LayerSummary| layer.compressed_bytes.map(i128::from))
@@ -72,7 +72,7 @@ pub fn compressed_delta(base: &ImageSummary, head: &ImageSummary) -> Option<i64>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ArchiveFormat, ImageConfig};
+    use crate::{ArchiveFormat, ImageConfig, ImageSummary};
 
     /// An image of layers given as (`diff_id` number, compressed size).
     fn image(layers: &[(Option<u32>, Option<u64>)]) -> ImageSummary {
@@ -120,9 +120,18 @@ mod tests {
             (Some(4), Some(400)),
             (Some(5), Some(5_000)),
         ]);
-        assert_eq!(differing_layers(&base, &head), ids(&[3, 4, 5]));
-        assert_eq!(compressed_delta(&base, &head), Some(5_400 - 30));
-        assert_eq!(compressed_delta(&head, &base), Some(30 - 5_400));
+        assert_eq!(
+            differing_layers(&base.layers, &head.layers),
+            ids(&[3, 4, 5])
+        );
+        assert_eq!(
+            compressed_delta(&base.layers, &head.layers),
+            Some(5_400 - 30)
+        );
+        assert_eq!(
+            compressed_delta(&head.layers, &base.layers),
+            Some(30 - 5_400)
+        );
         // The same as the difference of the whole images, once those are known.
         let full_base = image(&[(Some(1), Some(1)), (Some(2), Some(20)), (Some(3), Some(30))]);
         let full_head = image(&[
@@ -135,7 +144,7 @@ mod tests {
             i64::try_from(image.compressed_bytes.expect("all")).expect("fits")
         };
         assert_eq!(
-            compressed_delta(&full_base, &full_head),
+            compressed_delta(&full_base.layers, &full_head.layers),
             Some(whole(&full_head) - whole(&full_base))
         );
     }
@@ -144,17 +153,20 @@ mod tests {
     fn a_differing_layer_not_measured_leaves_the_delta_unknown() {
         let base = image(&[(Some(1), None)]);
         let head = image(&[(Some(1), None), (Some(2), None)]);
-        assert_eq!(differing_layers(&base, &head), ids(&[2]));
-        assert_eq!(compressed_delta(&base, &head), None);
+        assert_eq!(differing_layers(&base.layers, &head.layers), ids(&[2]));
+        assert_eq!(compressed_delta(&base.layers, &head.layers), None);
         // Either side may have measured it.
         let measured = image(&[(Some(2), Some(7))]);
         assert_eq!(
-            compressed_delta(&measured, &head),
+            compressed_delta(&measured.layers, &head.layers),
             None,
             "layer 1 differs too"
         );
         assert_eq!(
-            compressed_delta(&image(&[(Some(1), None), (Some(2), Some(7))]), &head),
+            compressed_delta(
+                &image(&[(Some(1), None), (Some(2), Some(7))]).layers,
+                &head.layers
+            ),
             Some(0)
         );
     }
@@ -164,20 +176,23 @@ mod tests {
         // An empty layer twice in base, once in head; one image against nothing.
         let base = image(&[(Some(9), Some(32)), (Some(1), None), (Some(9), Some(32))]);
         let head = image(&[(Some(9), Some(32)), (Some(1), None)]);
-        assert_eq!(differing_layers(&base, &head), ids(&[9]));
-        assert_eq!(compressed_delta(&base, &head), Some(-32));
+        assert_eq!(differing_layers(&base.layers, &head.layers), ids(&[9]));
+        assert_eq!(compressed_delta(&base.layers, &head.layers), Some(-32));
         let nothing = image(&[]);
-        assert_eq!(differing_layers(&nothing, &head), ids(&[1, 9]));
-        assert_eq!(compressed_delta(&nothing, &head), None);
+        assert_eq!(
+            differing_layers(&nothing.layers, &head.layers),
+            ids(&[1, 9])
+        );
+        assert_eq!(compressed_delta(&nothing.layers, &head.layers), None);
     }
 
     #[test]
     fn layers_without_a_diff_id_always_count() {
         let base = image(&[(Some(1), None), (None, Some(10))]);
         let head = image(&[(Some(1), None), (None, Some(25))]);
-        assert!(differing_layers(&base, &head).is_empty());
-        assert_eq!(compressed_delta(&base, &head), Some(15));
+        assert!(differing_layers(&base.layers, &head.layers).is_empty());
+        assert_eq!(compressed_delta(&base.layers, &head.layers), Some(15));
         let unmeasured = image(&[(Some(1), None), (None, None)]);
-        assert_eq!(compressed_delta(&base, &unmeasured), None);
+        assert_eq!(compressed_delta(&base.layers, &unmeasured.layers), None);
     }
 }

@@ -192,10 +192,14 @@ fn size_table(out: &mut String, report: &DiffReport, detail: Detail) {
             (Some(delta), _) => format!("**{}**", format_signed_bytes(delta)),
             (None, _) => reason_short(image),
         };
-        let change = match image.compressed_delta_bytes {
-            Some(compressed) => {
+        let change = match image.compressed_change() {
+            Some((compressed, false)) => {
                 format!("{change}, {} compressed", format_signed_bytes(compressed))
             }
+            Some((compressed, true)) => format!(
+                "{change}, {} compressed in the Dockerfile's own layers",
+                format_signed_bytes(compressed)
+            ),
             None => change,
         };
         let budget = match &image.budget {

@@ -42,10 +42,11 @@ pub fn render_markdown(report: &DiffReport) -> String {
                 .delta_bytes
                 .map(format_signed_bytes)
                 .unwrap_or_else(|| "–".into()),
-            image
-                .compressed_delta_bytes
-                .map(format_signed_bytes)
-                .unwrap_or_else(|| "–".into()),
+            match image.compressed_change() {
+                Some((delta, false)) => format_signed_bytes(delta),
+                Some((delta, true)) => format!("{} (own layers)", format_signed_bytes(delta)),
+                None => "–".into(),
+            },
             image
                 .budget
                 .as_ref()

@@ -362,6 +362,12 @@ fn render_sizes(out: &mut String, image: &ImageReport) {
     } else if let Some(delta) = image.compressed_delta_bytes {
         // Head's whole compressed size was not measured, only what changed.
         let _ = write!(line, "; compressed {}", format_signed_bytes(delta));
+    } else if let Some(own) = image.own_compressed_delta_bytes {
+        let _ = write!(
+            line,
+            "; compressed {} in this Dockerfile's layers (the base image's not measured)",
+            format_signed_bytes(own)
+        );
     }
     out.push_str(&line);
     out.push('\n');

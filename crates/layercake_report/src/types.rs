@@ -48,6 +48,17 @@ impl DiffReport {
 }
 
 impl ImageReport {
+    /// The compressed change for a summary: the whole image's, else that of
+    /// the Dockerfile's own layers (`own` true) when a changed base image's
+    /// compressed size was not measured.
+    pub fn compressed_change(&self) -> Option<(i64, bool)> {
+        match (self.compressed_delta_bytes, self.own_compressed_delta_bytes) {
+            (Some(whole), _) => Some((whole, false)),
+            (None, Some(own)) => Some((own, true)),
+            (None, None) => None,
+        }
+    }
+
     /// How many of the image's findings are `change`.
     pub fn count(&self, change: Change) -> usize {
         self.findings.iter().filter(|f| f.change == change).count()
@@ -120,9 +131,14 @@ pub struct ImageReport {
     pub delta_bytes: Option<i64>,
     /// The same for gzip sizes, when both were built: exact even when a
     /// side's `compressed_bytes` is `None` (the layers both sides hold add
-    /// the same to both, so only the others are measured).
+    /// the same to both, so only the others are measured); `None` when the
+    /// base image changed and its compressed size was not measured.
     #[serde(default)]
     pub compressed_delta_bytes: Option<i64>,
+    /// The gzip size change of the Dockerfile's own layers (above the base
+    /// image), when both were built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_compressed_delta_bytes: Option<i64>,
     /// Size change per Dockerfile instruction (base-image layers grouped under
     /// their `FROM`), largest change first; when both were built.
     #[serde(default)]
@@ -212,6 +228,14 @@ pub struct SideReport {
 }
 
 impl SideReport {
+    /// A side that was built but could not be measured, for `reason`.
+    pub fn failed(reason: impl Into<String>) -> SideReport {
+        SideReport {
+            status: SideStatus::Failed,
+            ..SideReport::skipped(true, reason)
+        }
+    }
+
     /// A side that was not built.
     pub fn skipped(dockerfile_present: bool, reason: impl Into<String>) -> SideReport {
         SideReport {

@@ -133,6 +133,7 @@ pub fn run(args: &ActionArgs) -> anyhow::Result<u8> {
         no_probe: false,
         keep_images: false,
         all_stages: false,
+        compressed_base_images: false,
         quiet: false,
     };
     let outcome = build_report(&diff_args)?;

@@ -168,6 +168,7 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
             no_probe: false,
             keep_images: false,
             all_stages: false,
+            compressed_base_images: false,
             quiet: true,
         };
         let outcome = build_report(&args)?;

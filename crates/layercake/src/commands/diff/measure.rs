@@ -5,7 +5,7 @@ use layercake_build::{
     AnalysisOrigin, BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker, FailureCause,
     ImageCache,
 };
-use layercake_image::{ImageSummary, ReadOptions, differing_layers};
+use layercake_image::{ImageSummary, LayerSummary, ReadOptions, differing_layers};
 use layercake_measure::{LayerOrigin, StepMap, attribute_layers};
 use layercake_model::{DockerfileModel, DockerfileVersion, ModelOptions};
 use layercake_report::{BuildInfo, FailedStep, LayerReport, SideReport, SideStatus};
@@ -126,17 +126,37 @@ pub struct MeasuredSide {
     pub image_id: Option<String>,
 }
 
-/// Builds `request`, reads the image it made and ties its layers to `parsed`.
-/// A failed build or an unreadable image is a `failed` side, not an error.
-pub fn build_and_measure(
+/// One side, built and not read yet.
+pub enum BuiltSide {
+    /// The build made this image.
+    Image {
+        image_id: String,
+        build: Box<BuildInfo>,
+    },
+    /// The build failed or timed out: the side as the report has it.
+    Failed(Box<MeasuredSide>),
+}
+
+impl MeasuredSide {
+    /// A side that was not measured, as `report` says.
+    pub fn failed(report: SideReport) -> MeasuredSide {
+        MeasuredSide {
+            report,
+            image: None,
+            origins: Vec::new(),
+            image_id: None,
+        }
+    }
+}
+
+/// Builds `request`. A failed build is a `failed` side, not an error.
+pub fn build_side(
     docker: &Docker,
     request: &BuildRequest,
     parsed: &ParsedSide,
     title: String,
     progress: &Progress,
-    previous: Option<&ImageSummary>,
-    cache: Option<&ImageCache>,
-) -> MeasuredSide {
+) -> BuiltSide {
     let mut bar = progress.build(title, parsed.expected_steps());
     let outcome = docker.build(request, &mut |event| bar.on_event(event));
     let build = build_info(&outcome);
@@ -163,12 +183,7 @@ pub fn build_and_measure(
                 failed_step,
                 ..build
             });
-            return MeasuredSide {
-                report,
-                image: None,
-                origins: Vec::new(),
-                image_id: None,
-            };
+            return BuiltSide::Failed(Box::new(MeasuredSide::failed(report)));
         }
         BuildStatus::TimedOut { after } => {
             bar.finish(&format!("timed out after {:.0} s", after.as_secs_f64()));
@@ -181,12 +196,7 @@ pub fn build_and_measure(
             );
             report.status = SideStatus::Failed;
             report.build = Some(build);
-            return MeasuredSide {
-                report,
-                image: None,
-                origins: Vec::new(),
-                image_id: None,
-            };
+            return BuiltSide::Failed(Box::new(MeasuredSide::failed(report)));
         }
     };
     bar.finish(&format!(
@@ -195,6 +205,26 @@ pub fn build_and_measure(
         build.cached_steps,
         build.executed_steps
     ));
+    BuiltSide::Image {
+        image_id,
+        build: Box::new(build),
+    }
+}
+
+/// Reads the image a build made and ties its layers to `parsed`, skipping
+/// the layers `previous` (the other side's image) already read. An
+/// unreadable image is a `failed` side, not an error.
+pub fn read_side(
+    docker: &Docker,
+    built: BuiltSide,
+    parsed: &ParsedSide,
+    previous: Option<&ImageSummary>,
+    cache: Option<&ImageCache>,
+) -> MeasuredSide {
+    let (image_id, build) = match built {
+        BuiltSide::Image { image_id, build } => (image_id, *build),
+        BuiltSide::Failed(side) => return *side,
+    };
     // Head shares most layers with base: those are not read twice; an image
     // read before (the same ID) is not read at all. Compressed sizes wait for
     // `measure_compressed`, which knows both sides.
@@ -206,12 +236,7 @@ pub fn build_and_measure(
                 SideReport::skipped(true, format!("the built image could not be read: {error}"));
             report.status = SideStatus::Failed;
             report.build = Some(build);
-            return MeasuredSide {
-                report,
-                image: None,
-                origins: Vec::new(),
-                image_id: None,
-            };
+            return MeasuredSide::failed(report);
         }
     };
     let (layers, origins) = layer_reports(parsed, &image);
@@ -235,34 +260,77 @@ pub fn build_and_measure(
     }
 }
 
-/// Measures the compressed sizes the report needs, and only those: the
-/// layers base and head do not share (their compressed difference needs no
-/// other); every layer of an image whose other side has no Dockerfile (the
-/// whole image is the change); every layer of both with `absolute` (a budget
-/// judges compressed sizes). Nothing for an image whose other side failed.
-/// Sizes measured before (kept in `cache`) are not measured again. A side's
+/// Which layers' compressed sizes a review measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompressedScope {
+    /// Every layer of both sides: a budget judges compressed sizes.
+    Whole,
+    /// The layers base and head do not share, the base images' included.
+    Changed,
+    /// The layers base and head do not share above their base images. A
+    /// changed base image (a bump, another base) is most of the bytes and of
+    /// the time to deflate them, and its registry publishes its compressed
+    /// size; the Dockerfile's own layers are what only a build can tell.
+    ChangedAboveBaseImages,
+}
+
+impl MeasuredSide {
+    /// The layers above the base image's.
+    pub fn own_layers(&self) -> &[LayerSummary] {
+        let Some(image) = &self.image else {
+            return &[];
+        };
+        let base = self
+            .origins
+            .iter()
+            .take_while(|o| matches!(o, LayerOrigin::BaseImage { .. }))
+            .count();
+        image.layers.get(base..).unwrap_or(&[])
+    }
+}
+
+/// Measures the compressed sizes the report needs, and only those (see
+/// [`CompressedScope`]); an image whose other side has no Dockerfile counts
+/// every layer in the scope as changed (the whole image is the change), and
+/// nothing is measured for an image whose other side failed. Sizes measured
+/// before (kept in `cache`) are not measured again. A side's
 /// `compressed_bytes` stays `None` unless all its layers' are known.
 pub fn measure_compressed(
     docker: &Docker,
     base: Option<&mut MeasuredSide>,
     head: Option<&mut MeasuredSide>,
-    absolute: bool,
+    scope: CompressedScope,
     cache: Option<&ImageCache>,
 ) {
-    let every = |image: &ImageSummary| -> BTreeSet<String> {
-        image
-            .layers
+    let ids = |layers: &[LayerSummary]| -> BTreeSet<String> {
+        layers
             .iter()
             .filter_map(|layer| layer.diff_id.clone())
             .collect()
     };
+    fn layers_in_scope(side: &MeasuredSide, scope: CompressedScope) -> &[LayerSummary] {
+        match scope {
+            CompressedScope::ChangedAboveBaseImages => side.own_layers(),
+            _ => side.image.as_ref().map_or(&[], |i| i.layers.as_slice()),
+        }
+    }
     let (base_absent, head_absent) = (base.is_none(), head.is_none());
     let sides: Vec<&mut MeasuredSide> = base.into_iter().chain(head).collect();
-    let images: Vec<&ImageSummary> = sides.iter().filter_map(|s| s.image.as_ref()).collect();
-    let wanted = match (images.as_slice(), base_absent || head_absent) {
-        ([base, head], _) if absolute => &every(base) | &every(head),
-        ([base, head], _) => differing_layers(base, head),
-        ([one], alone) if alone || absolute => every(one),
+    let built: Vec<&MeasuredSide> = sides
+        .iter()
+        .filter(|s| s.image.is_some())
+        .map(|s| &**s)
+        .collect();
+    let wanted = match (built.as_slice(), base_absent || head_absent) {
+        ([base, head], _) if scope == CompressedScope::Whole => {
+            &ids(layers_in_scope(base, scope)) | &ids(layers_in_scope(head, scope))
+        }
+        ([base, head], _) => {
+            differing_layers(layers_in_scope(base, scope), layers_in_scope(head, scope))
+        }
+        ([one], alone) if alone || scope == CompressedScope::Whole => {
+            ids(layers_in_scope(one, scope))
+        }
         _ => BTreeSet::new(),
     };
     if wanted.is_empty() {

@@ -26,7 +26,7 @@ use layercake_report::{
     DroppedFinding, ImageReport, LintedVersion, REPORT_VERSION, RefInfo, SideReport, SideStatus,
     StageFindings, StageScope,
 };
-use measure::{MeasuredSide, ParsedSide};
+use measure::{CompressedScope, MeasuredSide, ParsedSide};
 use progress::{Progress, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -69,6 +69,10 @@ pub struct DiffArgs {
     /// Never run the cache-bust probe.
     #[arg(long)]
     pub no_probe: bool,
+    /// Also measure the compressed size of a changed base image (a bump, another
+    /// base): it deflates the whole base image, most of a cold run's time.
+    #[arg(long)]
+    pub compressed_base_images: bool,
     /// Keep the images built (tagged `layercake-diff/…`) instead of removing them.
     #[arg(long)]
     pub keep_images: bool,
@@ -179,6 +183,7 @@ struct BuildEnv<'a> {
     timeout: Duration,
     probe: ProbeMode,
     keep_images: bool,
+    compressed_base_images: bool,
     progress: &'a Progress,
     run_id: String,
 }
@@ -297,6 +302,7 @@ pub fn build_report(args: &DiffArgs) -> anyhow::Result<DiffOutcome> {
                 ProbeMode::WhenFindings
             },
             keep_images: args.keep_images,
+            compressed_base_images: args.compressed_base_images,
             progress: &progress,
             run_id: format!("{}-{}", std::process::id(), short_sha(&head.sha)),
         }),
@@ -586,6 +592,7 @@ fn image_report(
         head: SideReport::skipped(job.head_text.is_some(), "not built"),
         delta_bytes: None,
         compressed_delta_bytes: None,
+        own_compressed_delta_bytes: None,
         layer_deltas: Vec::new(),
         stage_deltas: Vec::new(),
         files: None,
@@ -699,36 +706,44 @@ fn measure_image(
     let (base_parsed, head_parsed) = (sides.base, sides.head);
     let base_request = request(env.base_root, &job.base_path, "base");
     let head_request = request(env.head_root, &job.head_path, "head");
-    let mut base = base_parsed.map(|p| {
-        measure::build_and_measure(
-            env.docker,
-            &base_request,
-            p,
-            title("base"),
-            env.progress,
-            None,
-            env.cache.as_ref(),
-        )
+    // Base builds first, so head finds base's steps in BuildKit's cache;
+    // base's image is read while head builds.
+    let build = |request: &BuildRequest, parsed: &ParsedSide, side: &str| {
+        measure::build_side(env.docker, request, parsed, title(side), env.progress)
+    };
+    let base_built = base_parsed.map(|p| build(&base_request, p, "base"));
+    let (mut base, head_built) = std::thread::scope(|scope| {
+        let reading = scope.spawn(|| {
+            base_built.zip(base_parsed).map(|(built, parsed)| {
+                measure::read_side(env.docker, built, parsed, None, env.cache.as_ref())
+            })
+        });
+        let head_built = head_parsed.map(|p| build(&head_request, p, "head"));
+        let base = reading.join().unwrap_or_else(|_| {
+            Some(measure::MeasuredSide::failed(SideReport::failed(
+                "reading the built image stopped unexpectedly",
+            )))
+        });
+        (base, head_built)
     });
     // Head's read skips the layers base's read already measured.
     let previous = base.as_ref().and_then(|side| side.image.as_ref());
-    let mut head = head_parsed.map(|p| {
-        measure::build_and_measure(
-            env.docker,
-            &head_request,
-            p,
-            title("head"),
-            env.progress,
-            previous,
-            env.cache.as_ref(),
-        )
+    let mut head = head_built.zip(head_parsed).map(|(built, parsed)| {
+        measure::read_side(env.docker, built, parsed, previous, env.cache.as_ref())
     });
     let budget = &job.settings.budget;
+    let scope = if budget.compressed && budget.has_limits() {
+        CompressedScope::Whole
+    } else if env.compressed_base_images {
+        CompressedScope::Changed
+    } else {
+        CompressedScope::ChangedAboveBaseImages
+    };
     measure::measure_compressed(
         env.docker,
         base.as_mut(),
         head.as_mut(),
-        budget.compressed && budget.has_limits(),
+        scope,
         env.cache.as_ref(),
     );
 
@@ -746,7 +761,16 @@ fn measure_image(
             image.delta_bytes =
                 Some(compare::signed(head_image.size_bytes) - compare::signed(base_size));
             image.compressed_delta_bytes =
-                layercake_image::compressed_delta(base_image, head_image);
+                layercake_image::compressed_delta(&base_image.layers, &head_image.layers);
+        }
+        // The Dockerfile's own layers: against base's, or against nothing for
+        // an added Dockerfile (not for a base whose build failed).
+        if let Some(head) = &head
+            && (base_image.is_some() || job.base_text.is_none())
+        {
+            let base_own = base.as_ref().map_or(&[][..], MeasuredSide::own_layers);
+            image.own_compressed_delta_bytes =
+                layercake_image::compressed_delta(base_own, head.own_layers());
         }
         if let Some(head_layers) = AttributedLayers::of(head.as_ref(), head_parsed) {
             let base_layers = AttributedLayers::of(base.as_ref(), base_parsed);
@@ -828,9 +852,9 @@ fn measure_image(
     }
 
     if !env.keep_images {
-        for request in [&base_request, &head_request] {
-            let _ = env.docker.remove_image(&request.tag);
-        }
+        let _ = env
+            .docker
+            .remove_images(&[&base_request.tag, &head_request.tag]);
     }
     judge_budget(image, &job.settings.budget)
 }
