@@ -236,15 +236,7 @@ pub(crate) fn wasted_sentence(image: &ImageReport) -> Option<String> {
         head.paths,
         if head.paths == 1 { "" } else { "s" }
     );
-    if let Some(base) = &image.base.wasted {
-        let change = i128::from(head.bytes) - i128::from(base.bytes);
-        let _ = write!(
-            line,
-            " (base {}, {})",
-            format_bytes(base.bytes),
-            format_signed_bytes(i64::try_from(change).unwrap_or(0))
-        );
-    }
+    line.push_str(&crate::text::wasted_against_base(image));
     if head.base_image_bytes > 0 {
         let _ = write!(
             line,

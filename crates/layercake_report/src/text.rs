@@ -255,14 +255,7 @@ fn render_wasted(out: &mut String, image: &ImageReport) {
         head.paths,
         plural(head.paths)
     );
-    if let Some(base) = &image.base.wasted {
-        let _ = write!(
-            line,
-            " (base {}, {})",
-            format_bytes(base.bytes),
-            format_signed_bytes(signed(head.bytes) - signed(base.bytes))
-        );
-    }
+    line.push_str(&wasted_against_base(image));
     let largest = image
         .wasted
         .iter()
@@ -302,6 +295,20 @@ fn render_wasted(out: &mut String, image: &ImageReport) {
             "            {} from this Dockerfile's layers{change}{largest}",
             format_bytes(own)
         );
+    }
+}
+
+/// Head's wasted space against base's, as ` (base 1.0 MB, +2.0 MB)`, ` (as
+/// at base)`, or nothing when base has none measured.
+pub(crate) fn wasted_against_base(image: &ImageReport) -> String {
+    match (&image.base.wasted, &image.head.wasted) {
+        (Some(base), Some(head)) if base.bytes == head.bytes => " (as at base)".to_string(),
+        (Some(base), Some(head)) => format!(
+            " (base {}, {})",
+            format_bytes(base.bytes),
+            format_signed_bytes(signed(head.bytes) - signed(base.bytes))
+        ),
+        _ => String::new(),
     }
 }
 

@@ -95,19 +95,41 @@ pub fn layer_deltas(
             .map(|(b, _)| LayerGroup::Own(b)),
     };
     let mut base_used = vec![false; base_groups.len()];
-    let mut out: Vec<LayerDelta> = Vec::new();
-    for (group, layer, head_bytes) in &head_groups {
-        let paired = partner(*group).and_then(|want| {
-            base_groups
-                .iter()
-                .position(|(k, ..)| *k == want)
-                .filter(|&b| !base_used[b])
-        });
-        let (base_bytes, base_layer) = match paired {
-            Some(b) => {
+    let mut paired: Vec<Option<usize>> = head_groups
+        .iter()
+        .map(|(group, ..)| {
+            let want = partner(*group)?;
+            let b = base_groups.iter().position(|(k, ..)| *k == want)?;
+            (!base_used[b]).then(|| {
                 base_used[b] = true;
-                (base_groups[b].2, Some(&base_groups[b].1))
-            }
+                b
+            })
+        })
+        .collect();
+    // An instruction's partner may be outside the other image (base's
+    // single stage paired with head's builder, while head's runtime repeats
+    // `COPY package*.json ./`): in the image, the same text is the same row.
+    for (h, (group, layer, _)) in head_groups.iter().enumerate() {
+        if paired[h].is_some() || *group == LayerGroup::BaseImage {
+            continue;
+        }
+        if let Some(b) = base_groups
+            .iter()
+            .enumerate()
+            .position(|(b, (k, base, _))| {
+                !base_used[b]
+                    && *k != LayerGroup::BaseImage
+                    && base.instruction == layer.instruction
+            })
+        {
+            base_used[b] = true;
+            paired[h] = Some(b);
+        }
+    }
+    let mut out: Vec<LayerDelta> = Vec::new();
+    for ((_, layer, head_bytes), paired) in head_groups.iter().zip(&paired) {
+        let (base_bytes, base_layer) = match *paired {
+            Some(b) => (base_groups[b].2, Some(&base_groups[b].1)),
             None => (0, None),
         };
         out.push(LayerDelta {
@@ -276,4 +298,141 @@ pub fn wasted(image: &ImageSummary, base_image_layers: usize) -> (WastedSummary,
 
 pub fn signed(bytes: u64) -> i64 {
     i64::try_from(bytes).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// A side: the Dockerfile, and its image's layers as (instruction index
+    /// or `None` for a base-image layer, bytes).
+    struct Side {
+        parsed: ParsedSide,
+        layers: Vec<LayerReport>,
+        origins: Vec<LayerOrigin>,
+    }
+
+    fn side(text: &str, layers: &[(Option<usize>, u64)]) -> Side {
+        let parsed = ParsedSide::new(text.to_string(), None, &BTreeMap::new(), None);
+        let root_from = parsed.model.target_stage().map_or(0, |s| {
+            parsed
+                .model
+                .root_stage(s.index)
+                .map_or(0, |r| r.from_instruction)
+        });
+        let origins: Vec<LayerOrigin> = layers
+            .iter()
+            .map(|(instruction, _)| match instruction {
+                Some(instruction) => LayerOrigin::Instruction {
+                    instruction: *instruction,
+                },
+                None => LayerOrigin::BaseImage {
+                    from_instruction: root_from,
+                },
+            })
+            .collect();
+        let layers = layers
+            .iter()
+            .zip(&origins)
+            .enumerate()
+            .map(|(index, ((_, bytes), origin))| {
+                let instruction = origin.instruction();
+                let lines = parsed.lines(instruction);
+                LayerReport {
+                    index,
+                    line_start: lines.map(|l| l.0),
+                    line_end: lines.map(|l| l.1),
+                    instruction: parsed.instruction_text(instruction),
+                    stage: parsed.stage_label(instruction),
+                    from_base_image: matches!(origin, LayerOrigin::BaseImage { .. }),
+                    size_bytes: *bytes,
+                    compressed_bytes: None,
+                }
+            })
+            .collect();
+        Side {
+            parsed,
+            layers,
+            origins,
+        }
+    }
+
+    fn attributed(side: &Side) -> AttributedLayers<'_> {
+        AttributedLayers {
+            layers: &side.layers,
+            origins: &side.origins,
+            parsed: &side.parsed,
+        }
+    }
+
+    fn compare(base: &Side, head: &Side) -> (Vec<String>, Vec<String>) {
+        let pairing = DockerfilePairing::new(base.parsed.version(), head.parsed.version());
+        let layers = layer_deltas(Some(attributed(base)), &attributed(head), Some(&pairing))
+            .iter()
+            .map(|d| {
+                format!(
+                    "{:?} {} <- {:?} {:?}: {}",
+                    d.line_start,
+                    d.instruction,
+                    d.base_line_start,
+                    d.base_instruction,
+                    d.delta_bytes
+                )
+            })
+            .collect();
+        let stages = stage_deltas(Some(attributed(base)), &attributed(head), Some(&pairing))
+            .iter()
+            .map(|d| format!("{} <- {:?}: {}", d.stage, d.base_stage, d.delta_bytes))
+            .collect();
+        (layers, stages)
+    }
+
+    #[test]
+    fn a_bumped_from_is_one_row_and_a_renamed_stage_one_stage() {
+        let base = side(
+            "FROM python:3.9-slim\nRUN pip install flask\n",
+            &[(None, 100), (None, 50), (Some(1), 10)],
+        );
+        let head = side(
+            "FROM python:3.11-slim AS base\nRUN pip install flask\n",
+            &[(None, 170), (Some(1), 12)],
+        );
+        let (layers, stages) = compare(&base, &head);
+        assert_eq!(
+            layers,
+            [
+                "Some(1) FROM python:3.11-slim AS base <- Some(1) Some(\"FROM python:3.9-slim\"): 20",
+                "Some(2) RUN pip install flask <- Some(2) None: 2",
+            ]
+        );
+        assert_eq!(
+            stages,
+            ["base image <- None: 20", "base <- Some(\"stage-0\"): 2"]
+        );
+    }
+
+    #[test]
+    fn an_instruction_whose_partner_is_outside_the_image_pairs_by_its_text() {
+        // Base's only stage pairs with head's builder, but the runtime
+        // repeats the manifest COPY: that is the row's partner in the image.
+        let base = side(
+            "FROM node:22\nCOPY package.json ./\nRUN npm ci\n",
+            &[(None, 1000), (Some(1), 1), (Some(2), 300)],
+        );
+        let head = side(
+            "FROM node:22 AS build\nCOPY package.json ./\nRUN npm ci\nFROM node:22-slim\nCOPY package.json ./\nRUN npm ci --omit=dev\n",
+            &[(None, 200), (Some(4), 1), (Some(5), 100)],
+        );
+        let (layers, _) = compare(&base, &head);
+        assert_eq!(
+            layers,
+            [
+                "Some(4) FROM node:22-slim <- Some(1) Some(\"FROM node:22\"): -800",
+                "None RUN npm ci <- Some(3) None: -300",
+                "Some(6) RUN npm ci --omit=dev <- None None: 100",
+                "Some(5) COPY package.json ./ <- Some(2) None: 0",
+            ]
+        );
+    }
 }
