@@ -267,7 +267,8 @@ impl<'a> Parser<'a> {
                 }
             }
             if is_comment(raw) {
-                self.record_comment(line);
+                // From after a byte order mark, which is not part of the comment.
+                self.record_comment(PhysicalLine { start, ..line });
                 continue;
             }
             let (kept_end, mut at_end) = match self.continuation_end(content_start, line.end) {

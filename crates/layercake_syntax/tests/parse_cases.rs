@@ -269,6 +269,17 @@ fn byte_order_mark_is_skipped() {
 }
 
 #[test]
+fn byte_order_mark_before_a_comment_is_not_part_of_it() {
+    // Found by fuzzing: the comment was sliced from inside the mark.
+    let source = "\u{feff}# built by CI\nFROM a\n";
+    let parsed = layercake_syntax::parse(source);
+    let comment = &parsed.comments[0];
+    assert_eq!(comment.text, "built by CI");
+    assert_eq!(comment.range.slice(source), "# built by CI");
+    assert_eq!(parsed.instructions.len(), 1);
+}
+
+#[test]
 fn rejected_inputs_are_errors_and_the_rest_is_kept() {
     insta::assert_snapshot!(dump(concat!(
         "FROM a\n",
