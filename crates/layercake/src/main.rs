@@ -1,10 +1,10 @@
 //! The `layercake` command line: `lint`, `diff`, `action`, `publish`, `serve`, `rules`, `explain`, `parse`.
 
-mod build_context;
 mod cli;
 mod commands;
 mod discover;
 mod output;
+mod progress;
 mod serve;
 
 use clap::Parser;

@@ -51,6 +51,16 @@ pub enum GitError {
         /// The last lines git wrote to its standard error.
         stderr: String,
     },
+    /// A commit the repository lacks and could not fetch.
+    #[error("commit {commit} is not in the repository and could not be fetched from `{remote}`; in CI, check out with full history (`fetch-depth: 0`){}", if reason.is_empty() { String::new() } else { format!(" ({reason})") })]
+    MissingCommit {
+        /// The commit.
+        commit: String,
+        /// The remote it was fetched from.
+        remote: String,
+        /// What the last fetch said.
+        reason: String,
+    },
     /// A file-system operation around git failed (creating a temporary directory).
     #[error("{context}: {source}")]
     Io {

@@ -38,12 +38,14 @@ mod command;
 /// `.dockerignore` matching, shared with the linter.
 pub use layercake_dockerignore as dockerignore;
 mod error;
+mod fetch;
 mod repository;
 mod targets;
 mod tree;
 
 pub use affected::{AffectedReason, AffectedTarget, LISTED_CONTEXT_PATHS, affected_targets};
 pub use error::GitError;
+pub use fetch::{HttpToken, clone_repository, ensure_commit};
 pub use repository::{
     ChangeStatus, ChangedPath, Commit, changed_paths, diff_commits, merge_base, merge_base_of,
     resolve, show_file, toplevel,

@@ -79,7 +79,7 @@ impl fmt::Display for Category {
 }
 
 /// Whether a fix can be applied without a person looking at it (as in ruff and clippy).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Applicability {
     /// Keeps the meaning of the Dockerfile; `lint --fix` applies it.

@@ -4,7 +4,6 @@
 use crate::types::{Change, DiffFinding, Edit, Fix, SuggestedLines};
 use layercake_lint::{FileReport, Finding, FindingSubject};
 use layercake_model::{DockerfilePairing, DockerfileVersion};
-use layercake_render::json::applicability_name;
 use layercake_syntax::{LineIndex, TextRange};
 use std::collections::HashMap;
 
@@ -234,7 +233,7 @@ fn finding_fields(path: &str, source: &str, index: &LineIndex, finding: &Finding
     let (start, end) = span(finding.range);
     let fix = finding.fix.as_ref().map(|fix| Fix {
         description: fix.description.clone(),
-        applicability: applicability_name(fix.applicability).to_string(),
+        applicability: fix.applicability,
         edits: fix
             .edits
             .iter()
@@ -268,8 +267,8 @@ fn finding_fields(path: &str, source: &str, index: &LineIndex, finding: &Finding
         end_column: end.column,
         code: finding.code.to_string(),
         name: finding.name.to_string(),
-        category: finding.category.as_str().to_string(),
-        severity: finding.severity.as_str().to_string(),
+        category: finding.category,
+        severity: finding.severity,
         message: finding.message.clone(),
         fix,
         change: Change::Unchanged,

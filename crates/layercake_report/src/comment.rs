@@ -2,8 +2,12 @@
 //! always under GitHub's 65,536-character limit.
 
 use crate::text::short;
-use crate::types::{Change, DiffFinding, DiffReport, ImageReport, SideReport, SideStatus};
+use crate::types::{
+    BudgetVerdict, Change, DiffFinding, DiffReport, ImageReason, ImageReport, ProbeStatus,
+    SideReport, SideStatus,
+};
 use crate::{format_bytes, format_signed_bytes};
+use layercake_lint::{Applicability, Severity};
 use layercake_render::escape::{
     code, code_in_cell, fenced, html_code, html_text, plain, text, text_in_cell,
 };
@@ -204,8 +208,8 @@ fn size_table(out: &mut String, report: &DiffReport, detail: Detail) {
         };
         let budget = match &image.budget {
             None => "–".to_string(),
-            Some(b) if b.verdict == "pass" => "✅ within budget".to_string(),
-            Some(b) if b.verdict == "fail" => {
+            Some(b) if b.verdict == BudgetVerdict::Pass => "✅ within budget".to_string(),
+            Some(b) if b.verdict == BudgetVerdict::Fail => {
                 let over: Vec<String> = b
                     .violations
                     .iter()
@@ -230,9 +234,9 @@ fn size_table(out: &mut String, report: &DiffReport, detail: Detail) {
 }
 
 fn reason_short(image: &ImageReport) -> String {
-    match image.reason.as_str() {
-        "dockerfile-added" => "new".to_string(),
-        "dockerfile-deleted" => "deleted".to_string(),
+    match image.reason {
+        ImageReason::DockerfileAdded => "new".to_string(),
+        ImageReason::DockerfileDeleted => "deleted".to_string(),
         _ => "–".to_string(),
     }
 }
@@ -291,11 +295,12 @@ fn failed_builds(out: &mut String, report: &DiffReport) {
     }
 }
 
-fn severity_rank(severity: &str) -> u8 {
+/// Errors first.
+fn severity_rank(severity: Severity) -> u8 {
     match severity {
-        "error" => 0,
-        "warning" => 1,
-        _ => 2,
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Info => 2,
     }
 }
 
@@ -305,7 +310,7 @@ fn new_findings(out: &mut String, report: &DiffReport, detail: Detail) {
         out.push_str("No new findings.\n\n");
         return;
     }
-    findings.sort_by_key(|f| (severity_rank(&f.severity), f.file.clone(), f.line));
+    findings.sort_by_key(|f| (severity_rank(f.severity), f.file.clone(), f.line));
     let shown = match detail {
         Detail::Capped(cap) => cap,
         _ => findings.len(),
@@ -313,7 +318,7 @@ fn new_findings(out: &mut String, report: &DiffReport, detail: Detail) {
     let _ = writeln!(out, "### New findings ({})\n", findings.len());
     let mut heading = "";
     for finding in findings.iter().take(shown) {
-        let group = match severity_rank(&finding.severity) {
+        let group = match severity_rank(finding.severity) {
             0 => "#### ⛔ Errors",
             1 => "#### ⚠️ Warnings",
             _ => "#### ℹ️ Info",
@@ -338,8 +343,8 @@ fn new_findings(out: &mut String, report: &DiffReport, detail: Detail) {
         if detail < Detail::NoFixes
             && let (Some(fix), Some(diff)) = (&finding.fix, &finding.fix_diff)
         {
-            let safety = match fix.applicability.as_str() {
-                "safe" => "",
+            let safety = match fix.applicability {
+                Applicability::Safe => "",
                 _ => " (review it before applying)",
             };
             let _ = writeln!(
@@ -410,7 +415,11 @@ fn evidence(out: &mut String, report: &DiffReport) {
                 text(&packages.summary)
             ));
         }
-        if let Some(probe) = image.probe.as_ref().filter(|p| p.status == "ran") {
+        if let Some(probe) = image
+            .probe
+            .as_ref()
+            .filter(|p| p.status == ProbeStatus::Ran)
+        {
             let seconds = probe.rerun.iter().fold(0.0, |sum, s| sum + s.seconds);
             lines.push(format!(
                 "- {}: changing {} re-ran {} build step{} ({seconds:.1} s)",

@@ -2,7 +2,9 @@
 
 use crate::failed::shown_lines;
 use crate::text::{count, reason_text, short};
-use crate::types::{Change, DiffReport, ImageReport, LayerDelta, SideReport, SideStatus};
+use crate::types::{
+    Change, DiffReport, ImageReport, LayerDelta, ProbeStatus, SideReport, SideStatus,
+};
 use crate::{format_bytes, format_signed_bytes};
 use layercake_render::escape::{code, code_in_cell, fenced, plain, text};
 use std::fmt::Write as _;
@@ -47,10 +49,7 @@ pub fn render_markdown(report: &DiffReport) -> String {
                 Some((delta, true)) => format!("{} (own layers)", format_signed_bytes(delta)),
                 None => "–".into(),
             },
-            image
-                .budget
-                .as_ref()
-                .map_or_else(|| "–".into(), |b| plain(&b.verdict)),
+            image.budget.as_ref().map_or("–", |b| b.verdict.as_str()),
             count(image, Change::New),
             count(image, Change::Fixed),
             count(image, Change::Unchanged)
@@ -135,7 +134,7 @@ fn render_image(out: &mut String, image: &ImageReport) {
         let _ = writeln!(out, "{line}\n");
     }
     if let Some(probe) = &image.probe
-        && probe.status == "ran"
+        && probe.status == ProbeStatus::Ran
     {
         let total = probe.rerun.iter().fold(0.0, |sum, s| sum + s.seconds);
         let _ = writeln!(
@@ -155,7 +154,7 @@ fn render_image(out: &mut String, image: &ImageReport) {
             "- **{}** {} {} line {}: {}{}",
             finding.change.as_str(),
             code(&finding.code),
-            plain(&finding.severity),
+            finding.severity.as_str(),
             finding.line,
             text(&finding.message),
             if finding.measured {

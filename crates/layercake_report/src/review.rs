@@ -2,7 +2,9 @@
 //! with ```` ```suggestion ```` blocks for safe fixes.
 
 use crate::types::DiffReport;
-use layercake_render::escape::{code, fenced, plain, text};
+use layercake_lint::Applicability;
+use layercake_render::escape::{code, fenced, text};
+use layercake_render::json::applicability_name;
 use std::collections::{BTreeSet, HashMap};
 
 /// The lines of a file GitHub lets a review comment on: the new-file (RIGHT
@@ -69,7 +71,7 @@ pub fn inline_comments(
             "**{}** {} ({}): {}\n",
             code(&finding.code),
             text(&finding.name),
-            plain(&finding.severity),
+            finding.severity.as_str(),
             text(&finding.message)
         );
         for evidence in &finding.evidence {
@@ -78,7 +80,7 @@ pub fn inline_comments(
         let safe = finding
             .fix
             .as_ref()
-            .is_some_and(|fix| fix.applicability == "safe");
+            .is_some_and(|fix| fix.applicability == Applicability::Safe);
         let suggestion = finding
             .suggestion
             .as_ref()
@@ -93,7 +95,7 @@ pub fn inline_comments(
                 body.push_str(&format!(
                     "\n{} ({}):\n\n{}\n",
                     text(&fix.description),
-                    plain(&fix.applicability),
+                    applicability_name(fix.applicability),
                     fenced(diff.trim_end(), "diff")
                 ));
             }

@@ -2,7 +2,8 @@
 
 use crate::failed::shown_lines;
 use crate::types::{
-    Change, DiffReport, ImageReport, LayerDelta, SideReport, SideStatus, StageDelta,
+    Change, DiffReport, ImageReason, ImageReport, LayerDelta, ProbeStatus, SideReport, SideStatus,
+    StageDelta,
 };
 use crate::{format_bytes, format_signed_bytes};
 use std::fmt::Write as _;
@@ -29,7 +30,9 @@ pub fn render_text(report: &DiffReport) -> String {
         let _ = writeln!(
             out,
             "built with {} ({}, Docker Engine {})",
-            builder.binary, builder.mode, builder.server_version
+            builder.binary,
+            builder.mode.as_str(),
+            builder.server_version
         );
     }
     if report.images.is_empty() {
@@ -58,7 +61,7 @@ fn render_image(out: &mut String, image: &ImageReport) {
     render_sizes(out, image);
     if let Some(budget) = &image.budget {
         let limits = budget.limits.join(", ");
-        let _ = write!(out, "  budget    {} ({limits})", budget.verdict);
+        let _ = write!(out, "  budget    {} ({limits})", budget.verdict.as_str());
         for violation in &budget.violations {
             let _ = write!(
                 out,
@@ -117,8 +120,8 @@ fn render_image(out: &mut String, image: &ImageReport) {
     }
     if let Some(probe) = &image.probe {
         let _ = write!(out, "  probe     ");
-        match probe.status.as_str() {
-            "ran" => {
+        match probe.status {
+            ProbeStatus::Ran => {
                 let total = probe.rerun.iter().fold(0.0, |sum, s| sum + s.seconds);
                 let _ = writeln!(
                     out,
@@ -137,13 +140,13 @@ fn render_image(out: &mut String, image: &ImageReport) {
                     );
                 }
             }
-            "nothing-to-change" => {
+            ProbeStatus::NothingToChange => {
                 let _ = writeln!(
                     out,
                     "the broad COPY takes only dependency manifests: nothing to change"
                 );
             }
-            _ => {
+            ProbeStatus::Failed => {
                 let _ = writeln!(
                     out,
                     "failed: {}",
@@ -398,15 +401,15 @@ pub(crate) fn count(image: &ImageReport, change: Change) -> usize {
 }
 
 pub(crate) fn reason_text(image: &ImageReport) -> String {
-    match image.reason.as_str() {
-        "dockerfile-added" => "Dockerfile added".to_string(),
-        "dockerfile-deleted" => "Dockerfile deleted".to_string(),
-        "dockerfile-modified" => "Dockerfile modified".to_string(),
-        "dockerfile-renamed" => format!(
+    match image.reason {
+        ImageReason::DockerfileAdded => "Dockerfile added".to_string(),
+        ImageReason::DockerfileDeleted => "Dockerfile deleted".to_string(),
+        ImageReason::DockerfileModified => "Dockerfile modified".to_string(),
+        ImageReason::DockerfileRenamed => format!(
             "Dockerfile renamed from {}",
             image.renamed_from.as_deref().unwrap_or("?")
         ),
-        _ => {
+        ImageReason::ContextChanged => {
             let paths = image.changed_paths.clone().unwrap_or_default();
             let total = image.changed_path_count.unwrap_or(paths.len());
             let more = total.saturating_sub(paths.len());

@@ -1,6 +1,7 @@
 //! The report's JSON shape (`docs/diff-report.md`). Within a `version`,
 //! fields are only added; removing or renaming one bumps it.
 
+use layercake_lint::{Applicability, Category, Severity};
 use serde::{Deserialize, Serialize};
 
 /// The `version` field this crate writes.
@@ -92,9 +93,45 @@ pub struct BuilderInfo {
     /// The docker CLI used.
     pub binary: String,
     /// `buildx` or `docker-build` (the classic CLI with `DOCKER_BUILDKIT=1`).
-    pub mode: String,
+    pub mode: BuilderMode,
     /// The engine's version.
     pub server_version: String,
+}
+
+/// How the images were built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BuilderMode {
+    /// `docker buildx build`.
+    Buildx,
+    /// The classic CLI with `DOCKER_BUILDKIT=1`.
+    DockerBuild,
+}
+
+impl BuilderMode {
+    /// `buildx` or `docker-build`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BuilderMode::Buildx => "buildx",
+            BuilderMode::DockerBuild => "docker-build",
+        }
+    }
+}
+
+/// Why an image is in the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImageReason {
+    /// The Dockerfile is new.
+    DockerfileAdded,
+    /// The Dockerfile is gone.
+    DockerfileDeleted,
+    /// The Dockerfile changed.
+    DockerfileModified,
+    /// The Dockerfile moved (`renamed_from` says from where).
+    DockerfileRenamed,
+    /// A file its build context sends changed.
+    ContextChanged,
 }
 
 /// One image: a Dockerfile built for base and head.
@@ -112,7 +149,7 @@ pub struct ImageReport {
     pub platform: Option<String>,
     /// Why the image is in the report: `dockerfile-added`, `dockerfile-deleted`,
     /// `dockerfile-modified`, `dockerfile-renamed`, `context-changed`.
-    pub reason: String,
+    pub reason: ImageReason,
     /// The base path of a renamed Dockerfile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
@@ -502,11 +539,41 @@ pub struct BuildPackages {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BudgetReport {
     /// `pass`, `fail`, or `not-measured` (a side was not built).
-    pub verdict: String,
+    pub verdict: BudgetVerdict,
     /// The limits set, as written (`max-growth 10MB`, `max-growth-percent 5%`, `max-size 1GiB`).
     pub limits: Vec<String>,
     /// What went over.
     pub violations: Vec<BudgetViolation>,
+}
+
+impl BudgetReport {
+    /// Whether the image is over budget.
+    pub fn failed(&self) -> bool {
+        self.verdict == BudgetVerdict::Fail
+    }
+}
+
+/// The budget's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BudgetVerdict {
+    /// Within every limit.
+    Pass,
+    /// Over a limit.
+    Fail,
+    /// A side was not built, so nothing was judged.
+    NotMeasured,
+}
+
+impl BudgetVerdict {
+    /// `pass`, `fail` or `not-measured`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetVerdict::Pass => "pass",
+            BudgetVerdict::Fail => "fail",
+            BudgetVerdict::NotMeasured => "not-measured",
+        }
+    }
 }
 
 /// One limit that was exceeded.
@@ -562,9 +629,9 @@ pub struct DiffFinding {
     /// Rule name.
     pub name: String,
     /// Rule category.
-    pub category: String,
+    pub category: Category,
     /// `error`, `warning` or `info`.
-    pub severity: String,
+    pub severity: Severity,
     /// What is wrong.
     pub message: String,
     /// The fix, as the lint JSON gives it.
@@ -609,7 +676,7 @@ pub struct Fix {
     /// What it does.
     pub description: String,
     /// `safe`, `unsafe` or `display-only`.
-    pub applicability: String,
+    pub applicability: Applicability,
     /// The edits.
     pub edits: Vec<Edit>,
 }
@@ -655,7 +722,7 @@ pub struct DroppedFinding {
 pub struct ProbeReport {
     /// `ran`, `failed` (the rebuild failed), or `nothing-to-change` (the broad
     /// COPY takes only dependency manifests).
-    pub status: String,
+    pub status: ProbeStatus,
     /// The file changed, context-relative.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -677,6 +744,18 @@ pub struct ProbeReport {
     /// Findings it refuted, now dropped.
     #[serde(default)]
     pub refuted: Vec<String>,
+}
+
+/// How the probe went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeStatus {
+    /// It rebuilt head with one file changed.
+    Ran,
+    /// The rebuild failed.
+    Failed,
+    /// The broad COPY takes only dependency manifests: nothing to change.
+    NothingToChange,
 }
 
 /// A step the probe saw re-run.

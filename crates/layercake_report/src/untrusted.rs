@@ -36,7 +36,7 @@ pub fn read_untrusted_report(bytes: &[u8]) -> Result<DiffReport, String> {
     report.images.truncate(MAX_IMAGES);
     for image in &mut report.images {
         image.findings.truncate(MAX_FINDINGS);
-        for text in [&mut image.dockerfile, &mut image.context, &mut image.reason] {
+        for text in [&mut image.dockerfile, &mut image.context] {
             cut(text);
         }
         for finding in &mut image.findings {
@@ -44,7 +44,6 @@ pub fn read_untrusted_report(bytes: &[u8]) -> Result<DiffReport, String> {
                 &mut finding.file,
                 &mut finding.code,
                 &mut finding.name,
-                &mut finding.severity,
                 &mut finding.message,
             ] {
                 cut(text);
@@ -76,10 +75,10 @@ pub fn read_untrusted_report(bytes: &[u8]) -> Result<DiffReport, String> {
             }
         }
         image.layer_deltas.truncate(200);
-        image
-            .layer_deltas
-            .iter_mut()
-            .for_each(|d| cut(&mut d.instruction));
+        image.layer_deltas.iter_mut().for_each(|d| {
+            cut(&mut d.instruction);
+            d.base_instruction.iter_mut().for_each(cut);
+        });
         image.dropped.truncate(100);
         image.dropped.iter_mut().for_each(|d| cut(&mut d.why));
     }

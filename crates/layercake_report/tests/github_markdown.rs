@@ -8,6 +8,7 @@
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Options, parse_document};
 use layercake_lint::code_span;
+use layercake_lint::{Applicability, Severity};
 use layercake_report::{
     Change, CommentOptions, DiffFinding, DiffReport, ImageReport, InlineComment, classify,
     inline_comments, render_comment, render_markdown,
@@ -318,14 +319,14 @@ fn hand_written_findings(file: &str) -> Vec<DiffFinding> {
             finding.line = 2;
             finding.end_line = 2;
             finding.code = format!("LC9{i:02}");
-            finding.severity = ["error", "warning", "info"][i % 3].to_string();
+            finding.severity = [Severity::Error, Severity::Warning, Severity::Info][i % 3];
             finding.change = Change::New;
             finding.fingerprint = format!("{i:016x}");
             finding.message = text.clone();
             finding.evidence = vec![format!("Evidence for {text}")];
             if let Some(fix) = &mut finding.fix {
                 fix.description = format!("Fix: {text}");
-                fix.applicability = "unsafe".to_string();
+                fix.applicability = Applicability::Unsafe;
             }
             finding.fix_diff = Some(format!("@@ -2,1 +2,1 @@\n-{}\n+{text}\n", NASTY_LINES[1]));
             finding.suggestion = None;

@@ -5,56 +5,18 @@
 //! may write (a fork's pull request gets a read-only token: then it says so
 //! once and still succeeds).
 
-use super::diff::{BuildFlags, DiffArgs, DiffFormat, build_report};
-use super::publisher::{self, PublishOptions, PullRequestTarget};
-use crate::cli::FailOn as CliFailOn;
+use crate::cli::{ActionArgs, FailOn};
+use crate::progress::{Progress, ProgressStyle};
 use anyhow::{Context, bail};
-use clap::Args;
 use layercake_github::{GitHub, RepoName, RetryPolicy};
-use layercake_report::{Change, CommentOptions, DiffReport, PullRequestInfo, render_comment};
+use layercake_report::{
+    BudgetVerdict, Change, CommentOptions, DiffReport, PullRequestInfo, StageScope, render_comment,
+};
+use layercake_review::publish::{self, PublishOptions, PullRequestTarget};
+use layercake_review::{BuildOptions, ProbeMode, ReviewRequest};
 use serde::Deserialize;
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-
-/// `layercake action` (its flags are the action's inputs; `action.yml` passes them as env).
-#[derive(Debug, Args)]
-pub struct ActionArgs {
-    /// The token to publish with (`github.token`, or an App's).
-    #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// Post or update the sticky summary comment.
-    #[arg(long, env = "LAYERCAKE_COMMENT", default_value_t = true, action = clap::ArgAction::Set)]
-    pub comment: bool,
-    /// Post inline review comments on changed lines.
-    #[arg(long, env = "LAYERCAKE_REVIEW", default_value_t = true, action = clap::ArgAction::Set)]
-    pub review: bool,
-    /// Tells this workflow's comment apart from other layercake workflows' on the same PR.
-    #[arg(long, env = "LAYERCAKE_COMMENT_KEY", default_value = "default")]
-    pub comment_key: String,
-    /// Where to write the JSON report (for `layercake publish` in a `workflow_run`).
-    #[arg(
-        long,
-        env = "LAYERCAKE_REPORT_FILE",
-        default_value = "layercake-report.json"
-    )]
-    pub report_file: PathBuf,
-    /// Where to write SARIF for `github/codeql-action/upload-sarif`.
-    #[arg(long, env = "LAYERCAKE_SARIF_FILE", default_value = "layercake.sarif")]
-    pub sarif_file: PathBuf,
-    /// Exit 1 when a new finding is at or above this severity.
-    #[arg(long, env = "LAYERCAKE_FAIL_ON", value_enum)]
-    pub fail_on: Option<CliFailOn>,
-    /// How images are built.
-    #[command(flatten)]
-    pub build: BuildFlags,
-    /// Dockerfiles built at once.
-    #[arg(long, env = "LAYERCAKE_JOBS", default_value_t = 2)]
-    pub jobs: usize,
-    /// Only these Dockerfiles or directories (space-separated).
-    #[arg(long, env = "LAYERCAKE_PATHS", value_delimiter = ' ')]
-    pub paths: Vec<PathBuf>,
-}
 
 /// The parts of a `pull_request` event layercake reads.
 #[derive(Debug, Deserialize)]
@@ -115,28 +77,27 @@ pub fn run(args: &ActionArgs) -> anyhow::Result<u8> {
     let workspace =
         std::env::var_os("GITHUB_WORKSPACE").map_or_else(|| PathBuf::from("."), PathBuf::from);
     let pr = &event.pull_request;
+    // actions/checkout fetches one commit by default.
     for sha in [&pr.base.sha, &pr.head.sha] {
-        ensure_commit(&workspace, sha)?;
+        layercake_git::ensure_commit(&workspace, sha, "origin", &[], None)?;
     }
 
-    let diff_args = DiffArgs {
+    let request = ReviewRequest {
+        repository: workspace.clone(),
         base: pr.base.sha.clone(),
         head: pr.head.sha.clone(),
         paths: args.paths.clone(),
-        format: DiffFormat::Json,
-        report: None,
-        repo: workspace.clone(),
-        fail_on: args.fail_on,
-        build: args.build.clone(),
-        jobs: args.jobs,
-        probe: false,
-        no_probe: false,
-        keep_images: false,
-        all_stages: false,
-        compressed_base_images: false,
-        quiet: false,
+        fail_on: args.fail_on.map(FailOn::to_config),
+        stages: StageScope::Built,
     };
-    let outcome = build_report(&diff_args)?;
+    let building = args.build.building(BuildOptions {
+        jobs: args.jobs,
+        probe: ProbeMode::WhenFindings,
+        ..BuildOptions::default()
+    });
+    let progress = Progress::new(ProgressStyle::detect(false));
+    let outcome = layercake_review::review(&request, &building, &progress)?;
+    let failed = outcome.verdict.failed();
     let mut report = outcome.report;
     report.pull_request = Some(PullRequestInfo {
         repository: event.repository.full_name.clone(),
@@ -151,7 +112,7 @@ pub fn run(args: &ActionArgs) -> anyhow::Result<u8> {
         layercake_render::sarif::render_sarif(&outcome.head_lint),
     )
     .with_context(|| format!("writing {}", args.sarif_file.display()))?;
-    print!("{}", annotations(&report));
+    print!("{}", publish::annotations(&report));
 
     let details_url = match (
         std::env::var("GITHUB_SERVER_URL"),
@@ -175,13 +136,13 @@ pub fn run(args: &ActionArgs) -> anyhow::Result<u8> {
         append(Path::new(&summary), &render_comment(&report, &full))?;
     }
     if let Some(output) = std::env::var_os("GITHUB_OUTPUT") {
-        append(Path::new(&output), &outputs(&report, args, outcome.failed))?;
+        append(Path::new(&output), &outputs(&report, args, failed))?;
     }
 
     if args.comment || args.review {
-        publish(args, &event, &report, comment_options)?;
+        publish_to_pull_request(args, &event, &report, comment_options)?;
     }
-    Ok(if outcome.failed {
+    Ok(if failed {
         crate::EXIT_FINDINGS
     } else {
         crate::EXIT_OK
@@ -189,7 +150,7 @@ pub fn run(args: &ActionArgs) -> anyhow::Result<u8> {
 }
 
 /// Publishes, turning a read-only token into one clear line rather than a failure.
-fn publish(
+fn publish_to_pull_request(
     args: &ActionArgs,
     event: &PullRequestEvent,
     report: &DiffReport,
@@ -225,9 +186,12 @@ fn publish(
         .context("starting the async runtime")?;
     let github =
         GitHub::new(&api_url, token, RetryPolicy::default()).context("making the GitHub client")?;
-    match runtime.block_on(publisher::publish(&github, &target, report, &options)) {
-        Ok((comment, review)) => {
-            println!("layercake: summary comment {comment:?}; review {review:?}");
+    match runtime.block_on(publish::publish(&github, &target, report, &options)) {
+        Ok(published) => {
+            println!(
+                "layercake: summary comment {:?}; review {:?}",
+                published.comment, published.review
+            );
             Ok(())
         }
         Err(error) if error.is_read_only_token() => {
@@ -251,64 +215,14 @@ fn publish(
     }
 }
 
-/// Makes sure `sha` is in the clone (actions/checkout fetches one commit by
-/// default); fetches it from `origin` when it is not.
-fn ensure_commit(repo: &Path, sha: &str) -> anyhow::Result<()> {
-    let present = std::process::Command::new("git")
-        .args(["cat-file", "-e", &format!("{sha}^{{commit}}")])
-        .current_dir(repo)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if present {
-        return Ok(());
-    }
-    let fetched = std::process::Command::new("git")
-        .args(["fetch", "--no-tags", "--quiet", "origin", sha])
-        .current_dir(repo)
-        .status()
-        .context("running git fetch")?;
-    if !fetched.success() {
-        bail!(
-            "commit {sha} is not in the clone and `git fetch origin {sha}` failed; check out with `fetch-depth: 0`"
-        );
-    }
-    Ok(())
-}
-
-/// Workflow commands for the new findings (unchanged ones stay quiet).
-fn annotations(report: &DiffReport) -> String {
-    use layercake_render::github::{escape_data, escape_property};
-    let mut out = String::new();
-    for finding in report.new_findings() {
-        let level = match finding.severity.as_str() {
-            "error" => "error",
-            "warning" => "warning",
-            _ => "notice",
-        };
-        let _ = writeln!(
-            out,
-            "::{level} file={},line={},endLine={},col={},endColumn={},title={}::{}",
-            escape_property(&finding.file),
-            finding.line,
-            finding.end_line,
-            finding.column,
-            finding.end_column,
-            escape_property(&format!("{} {}", finding.code, finding.name)),
-            escape_data(&finding.message)
-        );
-    }
-    out
-}
-
 /// `GITHUB_OUTPUT` lines: the numbers a workflow branches on.
 fn outputs(report: &DiffReport, args: &ActionArgs, failed: bool) -> String {
     let delta: i64 = report.images.iter().filter_map(|i| i.delta_bytes).sum();
-    let budget = if report
-        .images
-        .iter()
-        .any(|i| i.budget.as_ref().is_some_and(|b| b.verdict == "fail"))
-    {
+    let budget = if report.images.iter().any(|i| {
+        i.budget
+            .as_ref()
+            .is_some_and(|b| b.verdict == BudgetVerdict::Fail)
+    }) {
         "fail"
     } else if report.images.iter().any(|i| i.budget.is_some()) {
         "pass"

@@ -122,7 +122,15 @@ fn lint_in_parallel(jobs: &[LintJob], fix: Option<bool>) -> Vec<anyhow::Result<F
 fn lint_one(job: &LintJob, fix: Option<bool>) -> anyhow::Result<FileReport> {
     let file = &job.file;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let context = crate::build_context::read_build_context(file);
+    // The context is taken to be the Dockerfile's directory, as
+    // `docker build -f dir/Dockerfile dir` would have it.
+    let dir = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    let context = layercake_review::read_build_context_at(file, dir, |path| {
+        std::path::PathBuf::from(crate::discover::display_path(path))
+    });
     let shown = display_path(file);
     let lint =
         |text: &str| lint_source_in_context(&shown, text, &job.settings.lint, context.as_ref());

@@ -1,13 +1,12 @@
 //! One module per subcommand.
 
-pub mod action;
-pub mod diff;
+mod action;
+mod diff;
 mod explain;
 mod fix;
 mod lint;
 mod parse;
-pub mod publish;
-pub mod publisher;
+mod publish;
 mod rules;
 
 use crate::cli::{Cli, Command};

@@ -4,35 +4,11 @@
 //! its text escaped again, and the pull request it names is looked up
 //! through the API, whose head must still be the commit the report is for.
 
-use super::publisher::{self, PublishOptions, PullRequestTarget};
+use crate::cli::PublishArgs;
 use anyhow::{Context, bail};
-use clap::Args;
 use layercake_github::{GitHub, RepoName, RetryPolicy};
 use layercake_report::{CommentOptions, read_untrusted_report};
-use std::path::PathBuf;
-
-/// `layercake publish`.
-#[derive(Debug, Args)]
-pub struct PublishArgs {
-    /// The report `layercake action` wrote (downloaded from the run's artifact).
-    #[arg(long, value_name = "FILE")]
-    pub report: PathBuf,
-    /// The token to publish with (needs pull-requests: write).
-    #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
-    pub token: String,
-    /// The repository being reviewed (`owner/name`); the report must name it.
-    #[arg(long, env = "GITHUB_REPOSITORY")]
-    pub repository: String,
-    /// The GitHub API (GitHub Enterprise: `https://HOST/api/v3`).
-    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
-    pub api_url: String,
-    /// Tells this workflow's comment apart from other layercake workflows'.
-    #[arg(long, env = "LAYERCAKE_COMMENT_KEY", default_value = "default")]
-    pub comment_key: String,
-    /// Post inline review comments too.
-    #[arg(long, env = "LAYERCAKE_REVIEW", default_value_t = true, action = clap::ArgAction::Set)]
-    pub review: bool,
-}
+use layercake_review::publish::{self, PublishOptions, PullRequestTarget};
 
 /// Runs `publish`; returns the exit status.
 pub fn run(args: &PublishArgs) -> anyhow::Result<u8> {
@@ -103,10 +79,13 @@ pub fn run(args: &PublishArgs) -> anyhow::Result<u8> {
         },
         authors: Vec::new(),
     };
-    let (comment, review) = runtime
-        .block_on(publisher::publish(&github, &target, &report, &options))
+    let published = runtime
+        .block_on(publish::publish(&github, &target, &report, &options))
         .context("publishing to the pull request")?;
-    println!("layercake: summary comment {comment:?}; review {review:?}");
+    println!(
+        "layercake: summary comment {:?}; review {:?}",
+        published.comment, published.review
+    );
     Ok(crate::EXIT_OK)
 }
 

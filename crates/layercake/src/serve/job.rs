@@ -2,14 +2,12 @@
 //! maintenance loop (expired leases, reconciliation).
 
 use super::{ForkPolicy, Shared};
-use crate::commands::diff::{DiffArgs, DiffFormat, build_report};
-use crate::commands::publisher::{self, PublishOptions, PullRequestTarget};
-use layercake_github::{
-    AnnotationLevel, CheckAnnotation, CheckRunOutput, Conclusion, GitHub, NewCheckRun, PullRequest,
-    RepoName,
-};
+use layercake_git::HttpToken;
+use layercake_github::{CheckRunOutput, Conclusion, GitHub, NewCheckRun, PullRequest, RepoName};
 use layercake_queue::{Job, JobOutcome, NewJob};
-use layercake_report::{Change, CommentOptions, render_comment};
+use layercake_report::{CommentOptions, StageScope};
+use layercake_review::publish::{self, PublishOptions, PullRequestTarget};
+use layercake_review::{Building, NoProgress, ReviewRequest};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -140,9 +138,11 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
         job.base_sha.clone(),
         job.pr_number,
     );
-    let mut build = shared.settings.build.clone();
-    build.no_build |= lint_only_reason.is_some();
-    let secret = token.token.clone();
+    let building = match lint_only_reason {
+        Some(reason) => Building::LintOnly { reason },
+        None => shared.settings.building.clone(),
+    };
+    let secret = HttpToken::new(token.token.clone());
     let review = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let workspace = tempfile::Builder::new()
             .prefix("layercake-job-")
@@ -154,32 +154,19 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
             number,
             &[&base, &head],
         )?;
-        let args = DiffArgs {
+        let request = ReviewRequest {
+            repository: workspace.path().to_path_buf(),
             base,
             head,
             paths: Vec::new(),
-            format: DiffFormat::Json,
-            report: None,
-            repo: workspace.path().to_path_buf(),
             fail_on: None,
-            build,
-            jobs: 1,
-            probe: false,
-            no_probe: false,
-            keep_images: false,
-            all_stages: false,
-            compressed_base_images: false,
-            quiet: true,
+            stages: StageScope::Built,
         };
-        let outcome = build_report(&args)?;
-        Ok(outcome)
+        Ok(layercake_review::review(&request, &building, &NoProgress)?)
         // The workspace (and the clone in it) is removed here.
     })
     .await??;
-    let mut report = review.report;
-    if let Some(reason) = lint_only_reason {
-        report.not_measured_reason = Some(reason);
-    }
+    let report = review.report;
     if cancelled.load(Ordering::SeqCst) {
         let output = CheckRunOutput {
             title: "Superseded".to_string(),
@@ -204,11 +191,11 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
         comment: CommentOptions::default(),
         authors: Vec::new(),
     };
-    publisher::publish(&github, &target, &report, &options)
+    publish::publish(&github, &target, &report, &options)
         .await
         .map_err(github_error)?;
-    let output = check_output(&report);
-    let conclusion = if review.failed {
+    let output = publish::check_run_output(&report);
+    let conclusion = if review.verdict.failed() {
         Conclusion::Failure
     } else {
         Conclusion::Success
@@ -277,134 +264,22 @@ fn build_refusal(policy: &ForkPolicy, pr: &PullRequest) -> Option<String> {
     }
 }
 
-/// Clones `clone_url` into `dir` and makes sure `commits` are there
-/// (a fork's head comes from `pull/N/head`). The token goes to git through
-/// its environment, never its arguments, and is never printed.
+/// Clones `clone_url` into `dir` and makes sure `commits` are there (a
+/// fork's head comes from `pull/N/head`).
 fn checkout(
     clone_url: &str,
-    token: &str,
+    token: &HttpToken,
     dir: &Path,
     number: u64,
     commits: &[&str],
 ) -> anyhow::Result<()> {
-    let git = |args: &[&str]| -> anyhow::Result<bool> {
-        let mut command = std::process::Command::new("git");
-        command.args(args).env("GIT_TERMINAL_PROMPT", "0");
-        if clone_url.starts_with("https://") || clone_url.starts_with("http://") {
-            use std::io::Write as _;
-            let mut basic = Vec::new();
-            let _ = write!(basic, "x-access-token:{token}");
-            command
-                .env("GIT_CONFIG_COUNT", "1")
-                .env("GIT_CONFIG_KEY_0", "http.extraHeader")
-                .env(
-                    "GIT_CONFIG_VALUE_0",
-                    format!("Authorization: Basic {}", base64(&basic)),
-                );
-        }
-        let out = command.output()?;
-        if !out.status.success() {
-            let stderr = String::from_utf8_lossy(&out.stderr).replace(token, "***");
-            eprintln!(
-                "layercake: git {}: {}",
-                args.first().unwrap_or(&""),
-                stderr.trim()
-            );
-        }
-        Ok(out.status.success())
-    };
-    let path = dir.to_string_lossy().into_owned();
-    if !git(&["clone", "--quiet", "--no-checkout", clone_url, &path])? {
-        anyhow::bail!("cannot clone the repository");
-    }
-    let in_dir = |args: &[&str]| -> anyhow::Result<bool> {
-        let mut full = vec!["-C", path.as_str()];
-        full.extend_from_slice(args);
-        git(&full)
-    };
+    layercake_git::clone_repository(clone_url, dir, Some(token))
+        .map_err(|error| anyhow::anyhow!("cannot clone the repository: {error}"))?;
+    let pull = vec![format!("pull/{number}/head")];
     for sha in commits {
-        if in_dir(&["cat-file", "-e", &format!("{sha}^{{commit}}")])? {
-            continue;
-        }
-        let pull = format!("pull/{number}/head");
-        if !in_dir(&["fetch", "--quiet", "origin", sha])?
-            && !in_dir(&["fetch", "--quiet", "origin", &pull])?
-        {
-            anyhow::bail!("commit {sha} is not in the repository");
-        }
+        layercake_git::ensure_commit(dir, sha, "origin", &pull, Some(token))?;
     }
     Ok(())
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// The check run's output: the budget verdict and counts in the title, the
-/// comment as summary, the new findings as annotations.
-fn check_output(report: &layercake_report::DiffReport) -> CheckRunOutput {
-    let new = report.count(Change::New);
-    let delta: i64 = report.images.iter().filter_map(|i| i.delta_bytes).sum();
-    let budget_failed = report
-        .images
-        .iter()
-        .any(|i| i.budget.as_ref().is_some_and(|b| b.verdict == "fail"));
-    let mut title = format!("{new} new finding{}", if new == 1 { "" } else { "s" });
-    if report.measured {
-        title.push_str(&format!(
-            ", {}",
-            layercake_report::format_signed_bytes(delta)
-        ));
-    }
-    if budget_failed {
-        title.push_str(", over budget");
-    }
-    let summary = render_comment(
-        report,
-        &CommentOptions {
-            limit: 65_000,
-            ..CommentOptions::default()
-        },
-    );
-    let annotations = report
-        .new_findings()
-        .map(|f| CheckAnnotation {
-            path: f.file.clone(),
-            start_line: f.line as u64,
-            end_line: f.end_line.max(f.line) as u64,
-            annotation_level: match f.severity.as_str() {
-                "error" => AnnotationLevel::Failure,
-                "warning" => AnnotationLevel::Warning,
-                _ => AnnotationLevel::Notice,
-            },
-            message: f.message.clone(),
-            title: Some(format!("{} {}", f.code, f.name)),
-            raw_details: None,
-        })
-        .collect();
-    CheckRunOutput {
-        title,
-        summary,
-        text: None,
-        annotations,
-    }
 }
 
 /// Expired leases back to the queue, often; reconciliation, every `reconcile` (0: never).
@@ -486,16 +361,4 @@ pub async fn reconcile_once(shared: &Shared) -> anyhow::Result<usize> {
 /// `{repo}` replaced (deliveries carry their own clone URL).
 fn clone_url_of(template: &str, repository: &str) -> String {
     template.replace("{repo}", repository)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn basic_auth_is_base64() {
-        assert_eq!(base64(b"x-access-token:abc"), "eC1hY2Nlc3MtdG9rZW46YWJj");
-        assert_eq!(base64(b"a"), "YQ==");
-        assert_eq!(base64(b"ab"), "YWI=");
-    }
 }

@@ -9,81 +9,13 @@ mod http;
 mod job;
 mod signature;
 
+use crate::cli::ServeArgs;
 use anyhow::{Context, bail};
-use clap::Args;
 use layercake_github::{App, AppCredentials, RetryPolicy};
 use layercake_queue::JobStore;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-
-/// `layercake serve`.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "LAYERCAKE_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: String,
-    /// Webhook secrets, comma-separated (several while rotating).
-    #[arg(
-        long,
-        env = "LAYERCAKE_WEBHOOK_SECRET",
-        hide_env_values = true,
-        value_delimiter = ','
-    )]
-    pub webhook_secret: Vec<String>,
-    /// A file holding the webhook secrets (one per line), instead of the flag.
-    #[arg(long, env = "LAYERCAKE_WEBHOOK_SECRET_FILE")]
-    pub webhook_secret_file: Option<PathBuf>,
-    /// The GitHub App's id.
-    #[arg(long, env = "LAYERCAKE_APP_ID")]
-    pub app_id: u64,
-    /// The GitHub App's private key (PEM file).
-    #[arg(long, env = "LAYERCAKE_PRIVATE_KEY_PATH")]
-    pub private_key: PathBuf,
-    /// The job database (SQLite, created if missing).
-    #[arg(long, env = "LAYERCAKE_DATABASE", default_value = "layercake.db")]
-    pub database: PathBuf,
-    /// The GitHub API (GitHub Enterprise: `https://HOST/api/v3`).
-    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
-    pub api_url: String,
-    /// Jobs run at once.
-    #[arg(long, env = "LAYERCAKE_WORKERS", default_value_t = 2)]
-    pub workers: usize,
-    /// Largest delivery accepted, in bytes (GitHub sends at most 25 MB).
-    #[arg(long, env = "LAYERCAKE_MAX_BODY_BYTES", default_value_t = 25 * 1024 * 1024)]
-    pub max_body_bytes: usize,
-    /// Build pull requests from forks: `never` (lint only, said plainly),
-    /// `members` (authors who are owners, members or collaborators), or
-    /// `label:NAME` (a maintainer's label on the pull request).
-    #[arg(long, env = "LAYERCAKE_FORK_BUILDS", default_value = "never")]
-    pub fork_builds: String,
-    /// How images are built (`--builder`: several servers can share one
-    /// remote or Kubernetes BuildKit).
-    #[command(flatten)]
-    pub build: crate::commands::diff::BuildFlags,
-    /// Seconds a running job's lease lasts without a heartbeat (a crashed
-    /// server's jobs run again once it expires).
-    #[arg(long, env = "LAYERCAKE_LEASE_SECONDS", default_value_t = 120)]
-    pub lease_seconds: u64,
-    /// Attempts before a job that keeps crashing is given up.
-    #[arg(long, env = "LAYERCAKE_MAX_ATTEMPTS", default_value_t = 3)]
-    pub max_attempts: u32,
-    /// Seconds between reconciliations (open pull requests whose head has no job); 0 turns it off.
-    #[arg(long, env = "LAYERCAKE_RECONCILE_SECONDS", default_value_t = 600)]
-    pub reconcile_seconds: u64,
-    /// Where the reconciler clones a repository from when no delivery said
-    /// (`{repo}` becomes `owner/name`); deliveries carry their own clone URL.
-    #[arg(
-        long,
-        env = "LAYERCAKE_CLONE_URL",
-        default_value = "https://github.com/{repo}.git"
-    )]
-    pub clone_url: String,
-    /// Seconds a graceful shutdown waits for running jobs before re-queueing them.
-    #[arg(long, env = "LAYERCAKE_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
-    pub shutdown_grace_seconds: u64,
-}
 
 /// Who may have a fork's pull request built.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,7 +56,8 @@ pub struct Shared {
 /// How jobs run.
 pub struct JobSettings {
     pub fork_policy: ForkPolicy,
-    pub build: crate::commands::diff::BuildFlags,
+    /// Whether and how each job builds (a fork's may be lint-only all the same).
+    pub building: layercake_review::Building,
     pub lease: Duration,
     pub max_attempts: u32,
     pub clone_url_template: String,
@@ -188,7 +121,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         secrets,
         settings: JobSettings {
             fork_policy: ForkPolicy::parse(&args.fork_builds)?,
-            build: args.build.clone(),
+            building: args.build.building(layercake_review::BuildOptions {
+                jobs: 1,
+                ..layercake_review::BuildOptions::default()
+            }),
             lease,
             max_attempts: args.max_attempts,
             clone_url_template: args.clone_url.clone(),

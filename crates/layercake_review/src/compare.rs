@@ -1,7 +1,7 @@
 //! Base against head: what the measurements of two built images say
 //! together. Pure: inputs are image summaries already read and attributed.
 
-use super::measure::{MeasuredSide, ParsedSide};
+use crate::side::{MeasuredSide, ParsedSide};
 use layercake_image::{ImageSummary, diff_images, wasted_space};
 use layercake_measure::LayerOrigin;
 use layercake_model::DockerfilePairing;

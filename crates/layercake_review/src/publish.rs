@@ -1,28 +1,38 @@
-//! Putting a report on a pull request: the sticky summary comment and one
-//! review with inline comments. Shared by `layercake action` and
-//! `layercake publish`.
+//! Putting a report where people read it: on the pull request (the sticky
+//! summary comment and one review with inline comments), in a check run's
+//! output, and as GitHub Actions annotations.
 
 use layercake_github::{
-    GitHub, GitHubError, IssueComment, NewReview, NewReviewComment, RepoName, ReviewEvent,
+    AnnotationLevel, CheckAnnotation, CheckRunOutput, GitHub, GitHubError, IssueComment, NewReview,
+    NewReviewComment, RepoName, ReviewEvent,
 };
+use layercake_lint::Severity;
 use layercake_report::{
-    CommentOptions, DiffReport, comment_marker, commentable_lines, finding_marker, inline_comments,
-    render_comment,
+    BudgetVerdict, Change, CommentOptions, DiffReport, comment_marker, commentable_lines,
+    finding_marker, inline_comments, render_comment,
 };
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 /// Where to publish.
+#[derive(Clone, Debug)]
 pub struct PullRequestTarget {
+    /// The base repository.
     pub repo: RepoName,
+    /// The pull request's number.
     pub number: u64,
     /// The head commit the review comments attach to.
     pub head_sha: String,
 }
 
 /// What to publish.
+#[derive(Clone, Debug)]
 pub struct PublishOptions {
+    /// Post or update the sticky summary comment.
     pub post_comment: bool,
+    /// Post a review with inline comments on changed lines.
     pub post_review: bool,
+    /// How the comment is made.
     pub comment: CommentOptions,
     /// Logins whose comments count as ours besides bots (`comment-author`).
     pub authors: Vec<String>,
@@ -31,22 +41,36 @@ pub struct PublishOptions {
 /// What happened to the summary comment.
 #[derive(Debug, PartialEq, Eq)]
 pub enum CommentOutcome {
+    /// Created, with this id.
     Created(u64),
+    /// Updated in place.
     Updated(u64),
+    /// Already said the same.
     Unchanged(u64),
+    /// Not asked for.
     Skipped,
 }
 
 /// What happened to the review.
 #[derive(Debug, PartialEq, Eq)]
-pub enum ReviewOutcome {
+pub enum InlineReviewOutcome {
     /// Posted with this many inline comments.
     Posted(usize),
     /// Every inline comment was already there (or none was on a changed line).
     NothingNew,
+    /// Not asked for.
     Skipped,
     /// GitHub refused it (the message says why); the summary still has every finding.
     Refused(String),
+}
+
+/// What publishing did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Published {
+    /// To the sticky comment.
+    pub comment: CommentOutcome,
+    /// To the review.
+    pub review: InlineReviewOutcome,
 }
 
 /// Publishes the comment, then the review.
@@ -55,7 +79,7 @@ pub async fn publish(
     target: &PullRequestTarget,
     report: &DiffReport,
     options: &PublishOptions,
-) -> Result<(CommentOutcome, ReviewOutcome), GitHubError> {
+) -> Result<Published, GitHubError> {
     let comment = if options.post_comment {
         let body = render_comment(report, &options.comment);
         upsert_comment(
@@ -72,9 +96,9 @@ pub async fn publish(
     let review = if options.post_review {
         post_review(github, target, report).await?
     } else {
-        ReviewOutcome::Skipped
+        InlineReviewOutcome::Skipped
     };
-    Ok((comment, review))
+    Ok(Published { comment, review })
 }
 
 /// Our comments with `key`'s marker, oldest first: the marker starts the
@@ -167,7 +191,7 @@ async fn post_review(
     github: &GitHub,
     target: &PullRequestTarget,
     report: &DiffReport,
-) -> Result<ReviewOutcome, GitHubError> {
+) -> Result<InlineReviewOutcome, GitHubError> {
     let files = github
         .pull_request_files(&target.repo, target.number)
         .await?;
@@ -181,7 +205,7 @@ async fn post_review(
         .collect();
     let wanted = inline_comments(report, &diff_lines);
     if wanted.is_empty() {
-        return Ok(ReviewOutcome::NothingNew);
+        return Ok(InlineReviewOutcome::NothingNew);
     }
     let posted = github.review_comments(&target.repo, target.number).await?;
     let fresh: Vec<_> = wanted
@@ -193,7 +217,7 @@ async fn post_review(
         })
         .collect();
     if fresh.is_empty() {
-        return Ok(ReviewOutcome::NothingNew);
+        return Ok(InlineReviewOutcome::NothingNew);
     }
     let count = fresh.len();
     let review = NewReview {
@@ -217,11 +241,84 @@ async fn post_review(
         .create_review(&target.repo, target.number, &review)
         .await
     {
-        Ok(_) => Ok(ReviewOutcome::Posted(count)),
-        Err(GitHubError::Validation { message, errors }) => Ok(ReviewOutcome::Refused(format!(
-            "{message}: {}",
-            errors.join("; ")
-        ))),
+        Ok(_) => Ok(InlineReviewOutcome::Posted(count)),
+        Err(GitHubError::Validation { message, errors }) => Ok(InlineReviewOutcome::Refused(
+            format!("{message}: {}", errors.join("; ")),
+        )),
         Err(error) => Err(error),
     }
+}
+
+/// The check run's output: the budget verdict and counts in the title, the
+/// comment as summary, the new findings as annotations.
+pub fn check_run_output(report: &DiffReport) -> CheckRunOutput {
+    let new = report.count(Change::New);
+    let delta: i64 = report.images.iter().filter_map(|i| i.delta_bytes).sum();
+    let budget_failed = report.images.iter().any(|i| {
+        i.budget
+            .as_ref()
+            .is_some_and(|b| b.verdict == BudgetVerdict::Fail)
+    });
+    let mut title = format!("{new} new finding{}", if new == 1 { "" } else { "s" });
+    if report.measured {
+        let _ = write!(title, ", {}", layercake_report::format_signed_bytes(delta));
+    }
+    if budget_failed {
+        title.push_str(", over budget");
+    }
+    let summary = render_comment(
+        report,
+        &CommentOptions {
+            limit: 65_000,
+            ..CommentOptions::default()
+        },
+    );
+    let annotations = report
+        .new_findings()
+        .map(|f| CheckAnnotation {
+            path: f.file.clone(),
+            start_line: f.line as u64,
+            end_line: f.end_line.max(f.line) as u64,
+            annotation_level: match f.severity {
+                Severity::Error => AnnotationLevel::Failure,
+                Severity::Warning => AnnotationLevel::Warning,
+                Severity::Info => AnnotationLevel::Notice,
+            },
+            message: f.message.clone(),
+            title: Some(format!("{} {}", f.code, f.name)),
+            raw_details: None,
+        })
+        .collect();
+    CheckRunOutput {
+        title,
+        summary,
+        text: None,
+        annotations,
+    }
+}
+
+/// GitHub Actions workflow commands for the new findings (unchanged ones
+/// stay quiet), to print on stdout.
+pub fn annotations(report: &DiffReport) -> String {
+    use layercake_render::github::{escape_data, escape_property};
+    let mut out = String::new();
+    for finding in report.new_findings() {
+        let level = match finding.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let _ = writeln!(
+            out,
+            "::{level} file={},line={},endLine={},col={},endColumn={},title={}::{}",
+            escape_property(&finding.file),
+            finding.line,
+            finding.end_line,
+            finding.column,
+            finding.end_column,
+            escape_property(&format!("{} {}", finding.code, finding.name)),
+            escape_data(&finding.message)
+        );
+    }
+    out
 }

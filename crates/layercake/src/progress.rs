@@ -1,4 +1,4 @@
-//! What `diff` shows while it builds, on stderr: a status line on a
+//! What a review shows while it builds, on stderr: a status line on a
 //! terminal, `::group::` folding in GitHub Actions, one line per build
 //! elsewhere, nothing with `--quiet`.
 
@@ -52,28 +52,6 @@ impl Progress {
         }
     }
 
-    /// A note that is not part of a build (`probing app/Dockerfile…`).
-    pub fn note(&self, text: &str) {
-        if self.style == ProgressStyle::Quiet {
-            return;
-        }
-        self.write(&format!("layercake: {text}\n"));
-    }
-
-    /// Starts reporting one build; `expected_steps` sizes the bar.
-    pub fn build(&self, title: String, expected_steps: usize) -> BuildProgress<'_> {
-        if self.style == ProgressStyle::Plain {
-            self.write(&format!("layercake: building {title}\n"));
-        }
-        BuildProgress {
-            progress: self,
-            title,
-            expected_steps: expected_steps.max(1),
-            finished_steps: 0,
-            log: Vec::new(),
-        }
-    }
-
     fn write(&self, text: &str) {
         let _guard = self.lock.lock();
         let mut err = std::io::stderr().lock();
@@ -92,9 +70,34 @@ pub struct BuildProgress<'a> {
     log: Vec<String>,
 }
 
-impl BuildProgress<'_> {
-    /// Takes one event of the build.
-    pub fn on_event(&mut self, event: BuildEvent<'_>) {
+impl layercake_review::Progress for Progress {
+    fn note(&self, text: &str) {
+        if self.style == ProgressStyle::Quiet {
+            return;
+        }
+        self.write(&format!("layercake: {text}\n"));
+    }
+
+    fn build(
+        &self,
+        title: String,
+        expected_steps: usize,
+    ) -> Box<dyn layercake_review::BuildProgress + '_> {
+        if self.style == ProgressStyle::Plain {
+            self.write(&format!("layercake: building {title}\n"));
+        }
+        Box::new(BuildProgress {
+            progress: self,
+            title,
+            expected_steps: expected_steps.max(1),
+            finished_steps: 0,
+            log: Vec::new(),
+        })
+    }
+}
+
+impl layercake_review::BuildProgress for BuildProgress<'_> {
+    fn on_event(&mut self, event: BuildEvent<'_>) {
         match (self.progress.style, event) {
             (ProgressStyle::Actions, BuildEvent::Line(line)) => self.log.push(line.to_string()),
             (ProgressStyle::Terminal, BuildEvent::Step(step)) => {
@@ -120,8 +123,7 @@ impl BuildProgress<'_> {
         }
     }
 
-    /// Ends the build's progress with a one-line outcome (`built in 3.2 s`).
-    pub fn finish(self, outcome: &str) {
+    fn finish(self: Box<Self>, outcome: &str) {
         match self.progress.style {
             ProgressStyle::Quiet => {}
             ProgressStyle::Terminal => self

@@ -1,6 +1,6 @@
 //! Building one side of an image and measuring it.
 
-use super::progress::Progress;
+use crate::progress::Progress;
 use layercake_build::{
     AnalysisOrigin, BuildOutcome, BuildRequest, BuildStatus, BuildStep, Docker, FailureCause,
     ImageCache,
@@ -155,7 +155,7 @@ pub fn build_side(
     request: &BuildRequest,
     parsed: &ParsedSide,
     title: String,
-    progress: &Progress,
+    progress: &dyn Progress,
 ) -> BuiltSide {
     let mut bar = progress.build(title, parsed.expected_steps());
     let outcome = docker.build(request, &mut |event| bar.on_event(event));

@@ -1,19 +1,23 @@
 //! The cache-bust probe: change one source file a broad COPY takes, in a
 //! scratch copy of the context, rebuild head, and see which steps re-ran.
 
-use super::measure::{ParsedSide, round};
-use super::progress::Progress;
+use crate::progress::Progress;
+use crate::side::{ParsedSide, round};
 use layercake_build::{BuildRequest, BuildStatus, Docker};
 use layercake_dockerignore::DockerIgnore;
+use layercake_lint::Rule;
+use layercake_lint::rules::broad_copy_before_install::BroadCopyBeforeInstall;
 use layercake_measure::{StepMap, choose_probe_file, copy_sources};
-use layercake_report::{DiffFinding, ProbeReport, ProbeStep};
+use layercake_report::{DiffFinding, ProbeReport, ProbeStatus, ProbeStep};
 use std::path::{Path, PathBuf};
 
-/// The rule whose claim the probe tests.
-pub const PROBED_RULE: &str = "LC201";
+/// The rule whose claim the probe tests: a broad `COPY` before an install.
+pub(crate) fn probed_rule() -> &'static str {
+    BroadCopyBeforeInstall.meta().code
+}
 
 /// What the probe decided about one finding.
-pub enum Verdict {
+pub(crate) enum ProbeVerdict {
     /// The COPY re-ran and the steps after it with it.
     Confirmed { evidence: String },
     /// The COPY did not re-run, or takes nothing but manifests.
@@ -21,25 +25,25 @@ pub enum Verdict {
 }
 
 /// The probe's report and its verdicts, by finding line.
-pub struct ProbeOutcome {
+pub(crate) struct ProbeOutcome {
     pub report: ProbeReport,
-    pub verdicts: Vec<(usize, Verdict)>,
+    pub verdicts: Vec<(usize, ProbeVerdict)>,
 }
 
 /// Where the head build's inputs are.
-pub struct ProbeInput<'a> {
+pub(crate) struct ProbeInput<'a> {
     pub docker: &'a Docker,
     /// The head build's request (context and Dockerfile in the head checkout).
     pub request: &'a BuildRequest,
     pub parsed: &'a ParsedSide,
-    /// Head findings of [`PROBED_RULE`]; with `--probe`, may be empty.
+    /// Head findings of [`probed_rule`]; with `--probe`, may be empty.
     pub findings: &'a [&'a DiffFinding],
-    pub progress: &'a Progress,
+    pub progress: &'a dyn Progress,
     pub title: String,
 }
 
 /// Runs the probe. `None` when there is nothing to probe (no COPY from the context).
-pub fn run(input: &ProbeInput<'_>) -> Option<ProbeOutcome> {
+pub(crate) fn run(input: &ProbeInput<'_>) -> Option<ProbeOutcome> {
     let parsed = input.parsed;
     let instruction_at_line = |line: usize| {
         (0..parsed.dockerfile.instructions.len())
@@ -81,7 +85,7 @@ pub fn run(input: &ProbeInput<'_>) -> Option<ProbeOutcome> {
                 if let Some(line) = line {
                     verdicts.push((
                         line,
-                        Verdict::Refuted {
+                        ProbeVerdict::Refuted {
                             why: "the COPY takes only dependency manifests from the context, so no source change can re-run the install".to_string(),
                         },
                     ));
@@ -92,7 +96,7 @@ pub fn run(input: &ProbeInput<'_>) -> Option<ProbeOutcome> {
     let Some(file) = chosen else {
         return Some(ProbeOutcome {
             report: ProbeReport {
-                status: "nothing-to-change".to_string(),
+                status: ProbeStatus::NothingToChange,
                 file: None,
                 error: None,
                 duration_seconds: 0.0,
@@ -101,7 +105,7 @@ pub fn run(input: &ProbeInput<'_>) -> Option<ProbeOutcome> {
                 confirmed: Vec::new(),
                 refuted: verdicts
                     .iter()
-                    .map(|(line, _)| format!("{PROBED_RULE} at line {line}"))
+                    .map(|(line, _)| format!("{} at line {line}", probed_rule()))
                     .collect(),
             },
             verdicts,
@@ -215,7 +219,7 @@ pub fn run(input: &ProbeInput<'_>) -> Option<ProbeOutcome> {
                 .unwrap_or_default();
             verdicts.push((
                 line,
-                Verdict::Confirmed {
+                ProbeVerdict::Confirmed {
                     evidence: format!(
                         "measured: changing {file} re-ran this COPY and {} step{} after it ({seconds:.1} s){slowest}",
                         after.len(),
@@ -233,7 +237,7 @@ pub fn run(input: &ProbeInput<'_>) -> Option<ProbeOutcome> {
             });
             verdicts.push((
                 line,
-                Verdict::Refuted {
+                ProbeVerdict::Refuted {
                     why: if built {
                         format!("changing {file} left this COPY cached")
                     } else {
@@ -246,17 +250,17 @@ pub fn run(input: &ProbeInput<'_>) -> Option<ProbeOutcome> {
     }
     let confirmed = verdicts
         .iter()
-        .filter(|(_, v)| matches!(v, Verdict::Confirmed { .. }))
-        .map(|(line, _)| format!("{PROBED_RULE} at line {line}"))
+        .filter(|(_, v)| matches!(v, ProbeVerdict::Confirmed { .. }))
+        .map(|(line, _)| format!("{} at line {line}", probed_rule()))
         .collect();
     let refuted = verdicts
         .iter()
-        .filter(|(_, v)| matches!(v, Verdict::Refuted { .. }))
-        .map(|(line, _)| format!("{PROBED_RULE} at line {line}"))
+        .filter(|(_, v)| matches!(v, ProbeVerdict::Refuted { .. }))
+        .map(|(line, _)| format!("{} at line {line}", probed_rule()))
         .collect();
     Some(ProbeOutcome {
         report: ProbeReport {
-            status: "ran".to_string(),
+            status: ProbeStatus::Ran,
             file: Some(file),
             error: None,
             duration_seconds: round(outcome.duration.as_secs_f64()),
@@ -272,7 +276,7 @@ pub fn run(input: &ProbeInput<'_>) -> Option<ProbeOutcome> {
 fn failed(file: String, error: String) -> ProbeOutcome {
     ProbeOutcome {
         report: ProbeReport {
-            status: "failed".to_string(),
+            status: ProbeStatus::Failed,
             file: Some(file),
             error: Some(error),
             duration_seconds: 0.0,
