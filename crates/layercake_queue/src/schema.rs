@@ -159,9 +159,10 @@ pub(crate) fn open(path: Option<&Path>, options: &StoreOptions) -> Result<Connec
         .map_err(open_error)?;
     // The first statement is where SQLite reads the file: "file is not a
     // database" shows up here.
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-        .map_err(open_error)?;
+    let mode: String = retry_while_busy(options.busy_timeout, || {
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+    })
+    .map_err(open_error)?;
     if path.is_some() && !mode.eq_ignore_ascii_case("wal") {
         return Err(QueueError::NotWal {
             path: shown.to_path_buf(),
@@ -196,6 +197,31 @@ pub(crate) fn open(path: Option<&Path>, options: &StoreOptions) -> Result<Connec
         },
     })?;
     Ok(conn)
+}
+
+/// Runs `step` again while SQLite answers "database is locked", until
+/// `timeout` has passed. Switching a new file to WAL needs an exclusive lock
+/// and SQLite answers busy at once, without its busy handler, when another
+/// connection is creating the same file: processes starting together would
+/// otherwise fail to open it.
+fn retry_while_busy<T>(
+    timeout: std::time::Duration,
+    mut step: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A second connection to a file [`open`] set up, for the checkpointer: its

@@ -136,8 +136,11 @@ fn racing_redeliveries_through_two_stores_make_one_job_each() {
             std::thread::spawn(move || {
                 // The file does not exist yet: the four also race to create and
                 // migrate it.
-                let store = JobStore::open(&path).unwrap();
+                // Every thread reaches the barrier, so a failed open is a
+                // failure, not a hang.
+                let opened = JobStore::open(&path);
                 barrier.wait();
+                let store = opened.unwrap();
                 (1..=100)
                     .map(|pr| {
                         // Deliveries d{pr} and e{pr} are for the same head.
