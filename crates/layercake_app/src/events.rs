@@ -10,22 +10,37 @@ pub enum Event {
     /// Review this pull request at this head: the job to queue.
     Review(NewJob),
     /// A pull request was closed: cancel its jobs.
-    Closed { repository: String, pr_number: u64 },
+    Closed {
+        /// `owner/name`.
+        repository: String,
+        /// The pull request's number.
+        pr_number: u64,
+    },
     /// An installation was created, deleted, suspended or unsuspended.
     Installation {
+        /// Its id.
         installation_id: u64,
+        /// The account it is installed on.
         account: String,
+        /// Whether it may be used (not deleted or suspended).
         active: bool,
+        /// Its repositories (`owner/name`).
         repositories: Vec<String>,
     },
     /// Repositories were added to or removed from an installation.
     InstallationRepositories {
+        /// The installation's id.
         installation_id: u64,
+        /// Repositories added (`owner/name`).
         added: Vec<String>,
+        /// Repositories removed.
         removed: Vec<String>,
     },
     /// Nothing to do (an event or action layercake does not act on, a ping).
-    Ignored { why: String },
+    Ignored {
+        /// Why, for the log.
+        why: String,
+    },
 }
 
 #[derive(Deserialize)]

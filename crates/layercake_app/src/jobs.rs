@@ -1,7 +1,7 @@
 //! Running jobs: the worker loop, one job from clone to check run, and the
 //! maintenance loop (expired leases, reconciliation).
 
-use super::{ForkPolicy, Shared};
+use crate::{ForkPolicy, Shared};
 use layercake_git::HttpToken;
 use layercake_github::{CheckRunOutput, Conclusion, GitHub, NewCheckRun, PullRequest, RepoName};
 use layercake_queue::{Job, JobOutcome, NewJob};
@@ -77,11 +77,11 @@ async fn run_job(shared: &Arc<Shared>, worker: &str, job: Job) {
         Ok(outcome) => outcome,
         Err(error) => {
             eprintln!(
-                "layercake: job {} ({} #{}): {error:#}",
+                "layercake: job {} ({} #{}): {error}",
                 job.id, job.repository, job.pr_number
             );
             JobOutcome::Failed {
-                error: format!("{error:#}"),
+                error: error.to_string(),
             }
         }
     };
@@ -94,29 +94,59 @@ async fn run_job(shared: &Arc<Shared>, worker: &str, job: Job) {
     }
 }
 
-fn github_error(error: layercake_github::GitHubError) -> anyhow::Error {
-    anyhow::anyhow!("{error}")
+/// Why a job could not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The job names a repository that is not `owner/name`.
+    #[error("repository {repository:?}: {reason}")]
+    BadRepository {
+        /// As the job names it.
+        repository: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The delivery named no installation of this App.
+    #[error("the delivery named no installation of this App")]
+    NoInstallation,
+    /// GitHub refused or failed a request.
+    #[error(transparent)]
+    GitHub(#[from] layercake_github::GitHubError),
+    /// The repository could not be cloned, or a commit fetched.
+    #[error("cannot clone the repository: {0}")]
+    Clone(layercake_git::GitError),
+    /// The review could not be made.
+    #[error(transparent)]
+    Review(#[from] layercake_review::ReviewError),
+    /// The job store failed.
+    #[error(transparent)]
+    Queue(#[from] layercake_queue::QueueError),
+    /// A temporary directory could not be made.
+    #[error("cannot make a workspace: {0}")]
+    Workspace(std::io::Error),
+    /// A task of the job stopped unexpectedly.
+    #[error("a task stopped unexpectedly: {0}")]
+    Task(String),
 }
 
 /// Clone, review, publish, check run. Every step is idempotent, so a job
 /// that runs again after a crash ends with the same one comment.
-async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::Result<JobOutcome> {
+async fn execute(
+    shared: &Shared,
+    job: &Job,
+    cancelled: &AtomicBool,
+) -> Result<JobOutcome, JobError> {
     let repo: RepoName = job
         .repository
         .parse()
-        .map_err(|e| anyhow::anyhow!("repository {:?}: {e}", job.repository))?;
-    let installation = job
-        .installation_id
-        .ok_or_else(|| anyhow::anyhow!("the delivery named no installation of this App"))?;
-    let github = shared
-        .app
-        .installation_client(installation)
-        .await
-        .map_err(github_error)?;
-    let pr = github
-        .pull_request(&repo, job.pr_number)
-        .await
-        .map_err(github_error)?;
+        .map_err(
+            |e: layercake_github::RepoNameError| JobError::BadRepository {
+                repository: job.repository.clone(),
+                reason: e.to_string(),
+            },
+        )?;
+    let installation = job.installation_id.ok_or(JobError::NoInstallation)?;
+    let github = shared.app.installation_client(installation).await?;
+    let pr = github.pull_request(&repo, job.pr_number).await?;
     if pr.state != "open" {
         return Ok(JobOutcome::Cancelled);
     }
@@ -127,11 +157,7 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
     let check_run = job_check_run(&github, &repo, job).await?;
 
     let lint_only_reason = build_refusal(&shared.settings.fork_policy, &pr);
-    let token = shared
-        .app
-        .installation_token(installation)
-        .await
-        .map_err(github_error)?;
+    let token = shared.app.installation_token(installation).await?;
     let (clone_url, head, base, number) = (
         job.clone_url.clone(),
         job.head_sha.clone(),
@@ -143,10 +169,11 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
         None => shared.settings.building.clone(),
     };
     let secret = HttpToken::new(token.token.clone());
-    let review = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let review = tokio::task::spawn_blocking(move || -> Result<_, JobError> {
         let workspace = tempfile::Builder::new()
             .prefix("layercake-job-")
-            .tempdir()?;
+            .tempdir()
+            .map_err(JobError::Workspace)?;
         checkout(
             &clone_url,
             &secret,
@@ -165,7 +192,8 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
         Ok(layercake_review::review(&request, &building, &NoProgress)?)
         // The workspace (and the clone in it) is removed here.
     })
-    .await??;
+    .await
+    .map_err(|e| JobError::Task(e.to_string()))??;
     let report = review.report;
     if cancelled.load(Ordering::SeqCst) {
         let output = CheckRunOutput {
@@ -191,9 +219,7 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
         comment: CommentOptions::default(),
         authors: Vec::new(),
     };
-    publish::publish(&github, &target, &report, &options)
-        .await
-        .map_err(github_error)?;
+    publish::publish(&github, &target, &report, &options).await?;
     let output = publish::check_run_output(&report);
     let conclusion = if review.verdict.failed() {
         Conclusion::Failure
@@ -202,8 +228,7 @@ async fn execute(shared: &Shared, job: &Job, cancelled: &AtomicBool) -> anyhow::
     };
     github
         .complete_check_run(&repo, check_run, conclusion, &output)
-        .await
-        .map_err(github_error)?;
+        .await?;
     Ok(JobOutcome::Succeeded)
 }
 
@@ -213,12 +238,11 @@ const CHECK_RUN_NAME: &str = "layercake";
 /// The job's check run: the one an earlier attempt of the same job created
 /// (found by its `external_id`, the job id: a job run again after a crash
 /// or a lost lease), else a new one, `in_progress`.
-async fn job_check_run(github: &GitHub, repo: &RepoName, job: &Job) -> anyhow::Result<u64> {
+async fn job_check_run(github: &GitHub, repo: &RepoName, job: &Job) -> Result<u64, JobError> {
     let external_id = job.id.to_string();
     let earlier = github
         .check_runs_for_commit(repo, &job.head_sha, CHECK_RUN_NAME)
-        .await
-        .map_err(github_error)?
+        .await?
         .into_iter()
         .find(|run| run.external_id.as_deref() == Some(external_id.as_str()));
     if let Some(run) = earlier {
@@ -237,7 +261,7 @@ async fn job_check_run(github: &GitHub, repo: &RepoName, job: &Job) -> anyhow::R
             },
         )
         .await
-        .map_err(github_error)
+        .map_err(JobError::from)
 }
 
 /// Why a pull request is reviewed lint-only under the fork policy, if it is.
@@ -272,12 +296,12 @@ fn checkout(
     dir: &Path,
     number: u64,
     commits: &[&str],
-) -> anyhow::Result<()> {
-    layercake_git::clone_repository(clone_url, dir, Some(token))
-        .map_err(|error| anyhow::anyhow!("cannot clone the repository: {error}"))?;
+) -> Result<(), JobError> {
+    layercake_git::clone_repository(clone_url, dir, Some(token)).map_err(JobError::Clone)?;
     let pull = vec![format!("pull/{number}/head")];
     for sha in commits {
-        layercake_git::ensure_commit(dir, sha, "origin", &pull, Some(token))?;
+        layercake_git::ensure_commit(dir, sha, "origin", &pull, Some(token))
+            .map_err(JobError::Clone)?;
     }
     Ok(())
 }
@@ -300,7 +324,7 @@ pub async fn maintenance(shared: Arc<Shared>, reconcile: Duration) {
         if !reconcile.is_zero() && since_reconcile >= reconcile {
             since_reconcile = Duration::ZERO;
             if let Err(error) = reconcile_once(&shared).await {
-                eprintln!("layercake: reconciling: {error:#}");
+                eprintln!("layercake: reconciling: {error}");
             }
         }
     }
@@ -308,30 +332,25 @@ pub async fn maintenance(shared: Arc<Shared>, reconcile: Duration) {
 
 /// Open pull requests of every installed repository whose head has no job
 /// get one: the deliveries that never arrived.
-pub async fn reconcile_once(shared: &Shared) -> anyhow::Result<usize> {
+pub async fn reconcile_once(shared: &Shared) -> Result<usize, JobError> {
     let store = shared.store.clone();
-    let repositories = tokio::task::spawn_blocking(move || store.repositories()).await??;
+    let repositories = tokio::task::spawn_blocking(move || store.repositories())
+        .await
+        .map_err(|e| JobError::Task(e.to_string()))??;
     let mut enqueued = 0;
     for (installation, repository) in repositories {
         let repo: RepoName = match repository.parse() {
             Ok(repo) => repo,
             Err(_) => continue,
         };
-        let github: GitHub = shared
-            .app
-            .installation_client(installation)
-            .await
-            .map_err(github_error)?;
-        for pr in github
-            .open_pull_requests(&repo)
-            .await
-            .map_err(github_error)?
-        {
+        let github: GitHub = shared.app.installation_client(installation).await?;
+        for pr in github.open_pull_requests(&repo).await? {
             let store = shared.store.clone();
             let (name, head) = (repository.clone(), pr.head_sha.clone());
             let number = pr.number;
-            let known =
-                tokio::task::spawn_blocking(move || store.latest_head(&name, number)).await??;
+            let known = tokio::task::spawn_blocking(move || store.latest_head(&name, number))
+                .await
+                .map_err(|e| JobError::Task(e.to_string()))??;
             if known.as_deref() == Some(head.as_str()) {
                 continue;
             }
@@ -347,7 +366,9 @@ pub async fn reconcile_once(shared: &Shared) -> anyhow::Result<usize> {
             };
             let key = format!("reconcile:{repository}#{}@{}", pr.number, pr.head_sha);
             let store = shared.store.clone();
-            tokio::task::spawn_blocking(move || store.enqueue(&key, &job)).await??;
+            tokio::task::spawn_blocking(move || store.enqueue(&key, &job))
+                .await
+                .map_err(|e| JobError::Task(e.to_string()))??;
             enqueued += 1;
         }
     }

@@ -1,16 +1,16 @@
 //! The HTTP side: `POST /webhook` answers at once by enqueueing;
 //! `/healthz`, `/readyz` and `/metrics` (Prometheus text).
 
-use super::events::{Event, parse_event};
-use super::signature::verify;
-use super::{Counters, Shared};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use layercake_queue::EnqueueOutcome;
+use layercake_app::events::parse_event;
+use layercake_app::intake::{IntakeResult, record};
+use layercake_app::signature::verify;
+use layercake_app::{Counters, Shared};
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -61,19 +61,14 @@ async fn webhook(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     let outcome =
         tokio::task::spawn_blocking(move || record(&store, &event, &delivery, events)).await;
     match outcome {
-        Ok(Ok(outcome)) => {
-            let counter = match outcome.0 {
-                "duplicate" => &shared.counters.deliveries_duplicate,
-                "ignored" => &shared.counters.deliveries_ignored,
-                _ => &shared.counters.deliveries_accepted,
-            };
-            Counters::bump(counter);
-            if outcome.0 == "enqueued" {
+        Ok(Ok(intake)) => {
+            Counters::bump(shared.counters.for_result(intake.result));
+            if intake.result == IntakeResult::Enqueued {
                 shared.wake.notify_waiters();
             }
             reply(
                 StatusCode::ACCEPTED,
-                serde_json::json!({"result": outcome.0, "jobs": outcome.1}),
+                serde_json::json!({"result": intake.result.as_str(), "jobs": intake.jobs}),
             )
         }
         // The store could not take it: 503, so GitHub shows a failed delivery to redeliver.
@@ -86,94 +81,6 @@ async fn webhook(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
             serde_json::json!({"error": "intake task failed"}),
         ),
     }
-}
-
-/// Stores what a delivery asks for; returns what became of it and the job ids.
-fn record(
-    store: &layercake_queue::JobStore,
-    event: &str,
-    delivery: &str,
-    events: Vec<Event>,
-) -> Result<(&'static str, Vec<i64>), layercake_queue::QueueError> {
-    let mut jobs = Vec::new();
-    let mut result = "ignored";
-    for (index, parsed) in events.into_iter().enumerate() {
-        // One delivery can name several pull requests (a check suite):
-        // each gets its own key, derived from the delivery's.
-        let key = if index == 0 {
-            delivery.to_string()
-        } else {
-            format!("{delivery}#{index}")
-        };
-        match parsed {
-            Event::Review(job) => match store.enqueue(&key, &job)? {
-                EnqueueOutcome::Enqueued { job_id } => {
-                    result = "enqueued";
-                    jobs.push(job_id);
-                }
-                EnqueueOutcome::Coalesced { job_id } => {
-                    if result != "enqueued" {
-                        result = "coalesced";
-                    }
-                    jobs.push(job_id);
-                }
-                EnqueueOutcome::Duplicate { job_id } => {
-                    result = "duplicate";
-                    jobs.extend(job_id);
-                }
-            },
-            // The change first, then the delivery: both are idempotent, so a
-            // crash in between leaves a redelivery that still does its work.
-            Event::Closed {
-                repository,
-                pr_number,
-            } => {
-                store.cancel_pr(&repository, pr_number)?;
-                result = if store.record_delivery(&key, event)? {
-                    "cancelled"
-                } else {
-                    "duplicate"
-                };
-            }
-            Event::Installation {
-                installation_id,
-                account,
-                active,
-                repositories,
-            } => {
-                store.set_installation(installation_id, &account, active)?;
-                store.set_repositories(installation_id, &repositories)?;
-                result = if store.record_delivery(&key, event)? {
-                    "recorded"
-                } else {
-                    "duplicate"
-                };
-            }
-            Event::InstallationRepositories {
-                installation_id,
-                added,
-                removed,
-            } => {
-                for repository in added {
-                    store.set_repository(installation_id, &repository, true)?;
-                }
-                for repository in removed {
-                    store.set_repository(installation_id, &repository, false)?;
-                }
-                result = if store.record_delivery(&key, event)? {
-                    "recorded"
-                } else {
-                    "duplicate"
-                };
-            }
-            Event::Ignored { .. } => {
-                if !store.record_delivery(&key, event)? {
-                    result = "duplicate";
-                }
-            }
-        }
-    }
-    Ok((result, jobs))
 }
 
 async fn readyz(State(shared): State<Arc<Shared>>) -> Response {

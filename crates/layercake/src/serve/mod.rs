@@ -1,83 +1,19 @@
-//! `layercake serve`: the GitHub App's webhook server. Deliveries are
-//! verified, parsed and put in a durable job queue (SQLite) at once; a
-//! bounded pool of workers runs each job — clone, the `diff` pipeline, the
-//! sticky comment and review, a check run — and a reconciler catches pull
-//! requests whose deliveries never arrived.
+//! `layercake serve`: the GitHub App's webhook server. The App's work is
+//! `layercake_app`'s (deliveries typed and recorded, jobs run, the
+//! reconciler); here are the process around it: its settings from the
+//! arguments, the HTTP server, the workers' tasks, signals and a graceful
+//! shutdown.
 
-mod events;
 mod http;
-mod job;
-mod signature;
 
 use crate::cli::ServeArgs;
 use anyhow::{Context, bail};
+use layercake_app::{Counters, ForkPolicy, JobSettings, Shared, jobs};
 use layercake_github::{App, AppCredentials, RetryPolicy};
 use layercake_queue::JobStore;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-/// Who may have a fork's pull request built.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ForkPolicy {
-    Never,
-    Members,
-    Label(String),
-}
-
-impl ForkPolicy {
-    fn parse(text: &str) -> anyhow::Result<ForkPolicy> {
-        Ok(match text {
-            "never" => ForkPolicy::Never,
-            "members" => ForkPolicy::Members,
-            _ => match text.strip_prefix("label:") {
-                Some(label) if !label.is_empty() => ForkPolicy::Label(label.to_string()),
-                _ => bail!("--fork-builds: expected never, members or label:NAME, got {text:?}"),
-            },
-        })
-    }
-}
-
-/// What the server's parts share.
-pub struct Shared {
-    pub store: JobStore,
-    pub app: App,
-    pub secrets: Vec<Vec<u8>>,
-    pub settings: JobSettings,
-    /// Workers wait on it for new jobs.
-    pub wake: tokio::sync::Notify,
-    /// Set when shutting down: workers take no new job.
-    pub stopping: AtomicBool,
-    pub counters: Counters,
-    /// Jobs being run now, with the worker that holds each (released on shutdown).
-    pub in_flight: std::sync::Mutex<Vec<(i64, String)>>,
-}
-
-/// How jobs run.
-pub struct JobSettings {
-    pub fork_policy: ForkPolicy,
-    /// Whether and how each job builds (a fork's may be lint-only all the same).
-    pub building: layercake_review::Building,
-    pub lease: Duration,
-    pub max_attempts: u32,
-    pub clone_url_template: String,
-}
-
-/// In-memory counters for `/metrics` (the queue's own counts come from the database).
-#[derive(Default)]
-pub struct Counters {
-    pub deliveries_accepted: AtomicU64,
-    pub deliveries_duplicate: AtomicU64,
-    pub deliveries_ignored: AtomicU64,
-    pub deliveries_rejected: AtomicU64,
-    pub deliveries_invalid: AtomicU64,
-}
-
-impl Counters {
-    pub fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-}
 
 fn read_secrets(args: &ServeArgs) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut secrets: Vec<Vec<u8>> = args
@@ -120,7 +56,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         app,
         secrets,
         settings: JobSettings {
-            fork_policy: ForkPolicy::parse(&args.fork_builds)?,
+            fork_policy: ForkPolicy::parse(&args.fork_builds)
+                .map_err(|e| anyhow::anyhow!("--fork-builds: {e}"))?,
             building: args.build.building(layercake_review::BuildOptions {
                 jobs: 1,
                 ..layercake_review::BuildOptions::default()
@@ -162,12 +99,12 @@ async fn serve(args: &ServeArgs, shared: Arc<Shared>) -> anyhow::Result<u8> {
 
     let mut workers = Vec::new();
     for index in 0..args.workers.max(1) {
-        workers.push(tokio::spawn(job::worker(
+        workers.push(tokio::spawn(jobs::worker(
             shared.clone(),
             format!("{}-{index}", worker_prefix()),
         )));
     }
-    let maintenance = tokio::spawn(job::maintenance(
+    let maintenance = tokio::spawn(jobs::maintenance(
         shared.clone(),
         Duration::from_secs(args.reconcile_seconds),
     ));
