@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 connections=${2:-32}
 event=${3:-pull_request}
-payload=${4:-../shared/fixtures/github-webhooks/pull_request/synchronize.payload.json}
+payload=${4:-crates/layercake_testkit/fixtures/github-webhooks/pull_request/synchronize.payload.json}
 command -v wrk >/dev/null || { echo "bench: install wrk (apt-get install wrk)" >&2; exit 1; }
 cargo build --release --quiet -p layercake
 work=$(mktemp -d)

@@ -1,12 +1,12 @@
 //! `layercake action` end to end: a real git repository in a temp dir, the
-//! real `pull_request` payloads from `../shared/fixtures/github-webhooks/`
-//! (with this repository's commits), and the fake GitHub over real HTTP,
+//! real `pull_request` payloads (`layercake_testkit::webhook_payload`, with
+//! this repository's commits), and the fake GitHub over real HTTP,
 //! which enforces GitHub's rules (body size, review lines in the diff,
 //! read-only tokens). These runs are lint-only (`LAYERCAKE_NO_BUILD`), so
 //! they need no Docker; `diff_build.rs` covers the builds.
 
-use layercake_testkit::GitRepo;
 use layercake_testkit::fake_github::{Access, FakeFile, FakeGitHub};
+use layercake_testkit::{GitRepo, webhook_payload};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -14,19 +14,6 @@ use std::process::Output;
 const REPO: &str = "Codertocat/Hello-World";
 const WRITE_TOKEN: &str = "ghs_write_token";
 const READ_TOKEN: &str = "ghs_read_only_token";
-
-fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/github-webhooks/pull_request")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (../shared must be beside the clone)",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).expect("payload")
-}
 
 const BASE_DOCKERFILE: &str = "FROM node:22-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nUSER node\nCMD [\"node\", \"index.js\"]\n";
 const HEAD_DOCKERFILE: &str = "FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN apt-get update\nUSER node\nCMD [\"node\", \"index.js\"]\n";
@@ -50,7 +37,7 @@ impl Scenario {
         repo.checkout_new_branch("pr");
         repo.write("Dockerfile", HEAD_DOCKERFILE);
         let head = repo.commit("pr");
-        let mut payload = fixture(&format!("{action}.payload.json"));
+        let mut payload = webhook_payload(&format!("pull_request/{action}.payload.json"));
         payload["pull_request"]["base"]["sha"] = Value::from(base);
         payload["pull_request"]["head"]["sha"] = Value::from(head);
         let fake = FakeGitHub::start();

@@ -1,12 +1,11 @@
 //! `layercake serve` end to end: the server as a real process on loopback,
-//! signed deliveries of the real payloads in
-//! `../shared/fixtures/github-webhooks/`, the fake GitHub (App tokens, check
-//! runs, comments, reviews) over real HTTP, and a local bare git repository
+//! signed deliveries of the real payloads (`layercake_testkit::webhook_payload`),
+//! the fake GitHub (App tokens, check runs, comments, reviews) over real HTTP, and a local bare git repository
 //! as the clone source. Lint-only (`LAYERCAKE_NO_BUILD`), so no Docker.
 
 use hmac::{Hmac, Mac};
-use layercake_testkit::GitRepo;
 use layercake_testkit::fake_github::{FakeFile, FakeGitHub};
+use layercake_testkit::{GitRepo, webhook_payload};
 use serde_json::Value;
 use sha2::Sha256;
 use std::io::{BufRead, BufReader};
@@ -20,16 +19,6 @@ const INSTALLATION: u64 = 1;
 const SECRET: &str = "current-secret";
 const OLD_SECRET: &str = "rotated-out-secret";
 const NEXT_SECRET: &str = "next-secret";
-
-fn fixture(path: &str) -> Value {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/github-webhooks")
-        .join(path);
-    serde_json::from_str(
-        &std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
-    )
-    .expect("payload")
-}
 
 fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
@@ -86,7 +75,7 @@ impl World {
             ".",
             bare.to_str().expect("utf-8"),
         ]);
-        let mut payload = fixture("pull_request/opened.payload.json");
+        let mut payload = webhook_payload("pull_request/opened.payload.json");
         payload["pull_request"]["base"]["sha"] = Value::from(base);
         payload["pull_request"]["head"]["sha"] = Value::from(head);
         let clone_url = Value::from(bare.to_string_lossy().into_owned());
@@ -309,7 +298,7 @@ fn forged_missing_and_rotated_out_signatures_are_refused() {
             .deliver(
                 "ping",
                 "f-5",
-                &fixture("ping/payload.json"),
+                &webhook_payload("ping/payload.json"),
                 Some(NEXT_SECRET)
             )
             .0,
@@ -365,7 +354,7 @@ fn a_redelivery_is_one_job_and_bad_input_is_never_a_500() {
             .deliver(
                 "pull_request",
                 "r-4",
-                &fixture("pull_request/labeled.payload.json"),
+                &webhook_payload("pull_request/labeled.payload.json"),
                 Some(SECRET)
             )
             .1["result"],
@@ -452,7 +441,7 @@ fn kill_9_mid_job_then_restart_ends_with_one_comment() {
 fn a_burst_of_concurrent_deliveries_loses_none() {
     let mut world = World::new();
     world.start(&[]);
-    let ping = fixture("ping/payload.json");
+    let ping = webhook_payload("ping/payload.json");
     let sent = 400;
     let statuses: Vec<u16> = std::thread::scope(|s| {
         let threads: Vec<_> = (0..8)
@@ -494,7 +483,7 @@ fn the_reconciler_reviews_a_pull_request_whose_delivery_never_came() {
     let mut world = World::new();
     world.start(&[("LAYERCAKE_RECONCILE_SECONDS", "1")]);
     // Only the installation is delivered; the pull request's delivery is lost.
-    let mut installation = fixture("installation/created.payload.json");
+    let mut installation = webhook_payload("installation/created.payload.json");
     installation["installation"]["id"] = Value::from(INSTALLATION);
     assert_eq!(
         world

@@ -272,64 +272,47 @@ fn linked(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     /// Every real payload parses into the event its folder and name say.
     #[test]
     fn the_real_payloads_parse() {
-        let root =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/github-webhooks");
         let mut seen = 0;
-        for folder in std::fs::read_dir(&root).expect("fixtures").flatten() {
-            if !folder.path().is_dir() {
-                continue;
-            }
-            let event = folder.file_name().to_string_lossy().into_owned();
-            for file in std::fs::read_dir(folder.path()).expect("folder").flatten() {
-                let body = std::fs::read(file.path()).expect("payload");
-                let name = file.file_name().to_string_lossy().into_owned();
-                let parsed =
-                    parse_event(&event, &body).unwrap_or_else(|e| panic!("{event}/{name}: {e}"));
-                let action = name.split('.').next().unwrap_or("");
-                let kind = match &parsed[0] {
-                    Event::Review(r) => format!("review {}", r.event),
-                    Event::Closed { .. } => "closed".to_string(),
-                    Event::Installation { active, .. } => format!("installation active={active}"),
-                    Event::InstallationRepositories { .. } => {
-                        "installation_repositories".to_string()
+        for payload in layercake_testkit::webhook_payloads() {
+            let (event, name, body) = (payload.event, payload.name, payload.body);
+            let parsed =
+                parse_event(&event, &body).unwrap_or_else(|e| panic!("{event}/{name}: {e}"));
+            let action = name.split('.').next().unwrap_or("");
+            let kind = match &parsed[0] {
+                Event::Review(r) => format!("review {}", r.event),
+                Event::Closed { .. } => "closed".to_string(),
+                Event::Installation { active, .. } => format!("installation active={active}"),
+                Event::InstallationRepositories { .. } => "installation_repositories".to_string(),
+                Event::Ignored { .. } => "ignored".to_string(),
+            };
+            let expected = match (event.as_str(), action) {
+                ("pull_request", "opened" | "synchronize" | "reopened" | "ready_for_review") => {
+                    format!("review pull_request.{action}")
+                }
+                ("pull_request", "closed") => "closed".to_string(),
+                ("installation", "created" | "unsuspend" | "new_permissions_accepted") => {
+                    "installation active=true".to_string()
+                }
+                ("installation", "deleted" | "suspend") => "installation active=false".to_string(),
+                ("installation_repositories", _) => "installation_repositories".to_string(),
+                ("check_suite", "requested" | "rerequested") | ("check_run", "rerequested") => {
+                    // A review when the payload lists a pull request of the repository.
+                    let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+                    let prs = &json[event.as_str()]["pull_requests"];
+                    if prs.as_array().is_some_and(|a| !a.is_empty()) {
+                        format!("review {event}.{action}")
+                    } else {
+                        "ignored".to_string()
                     }
-                    Event::Ignored { .. } => "ignored".to_string(),
-                };
-                let expected = match (event.as_str(), action) {
-                    (
-                        "pull_request",
-                        "opened" | "synchronize" | "reopened" | "ready_for_review",
-                    ) => {
-                        format!("review pull_request.{action}")
-                    }
-                    ("pull_request", "closed") => "closed".to_string(),
-                    ("installation", "created" | "unsuspend" | "new_permissions_accepted") => {
-                        "installation active=true".to_string()
-                    }
-                    ("installation", "deleted" | "suspend") => {
-                        "installation active=false".to_string()
-                    }
-                    ("installation_repositories", _) => "installation_repositories".to_string(),
-                    ("check_suite", "requested" | "rerequested") | ("check_run", "rerequested") => {
-                        // A review when the payload lists a pull request of the repository.
-                        let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
-                        let prs = &json[event.as_str()]["pull_requests"];
-                        if prs.as_array().is_some_and(|a| !a.is_empty()) {
-                            format!("review {event}.{action}")
-                        } else {
-                            "ignored".to_string()
-                        }
-                    }
-                    _ => "ignored".to_string(),
-                };
-                assert_eq!(kind, expected, "{event}/{name}");
-                seen += 1;
-            }
+                }
+                _ => "ignored".to_string(),
+            };
+            assert_eq!(kind, expected, "{event}/{name}");
+            seen += 1;
         }
         assert!(seen >= 50, "{seen} payloads");
     }

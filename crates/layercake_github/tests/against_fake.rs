@@ -69,22 +69,7 @@ fn pair(method: &str, status: u16) -> (String, u16) {
 async fn reads_a_pull_request_from_a_real_payload() {
     let fake = FakeGitHub::start();
     fake.add_token(WRITE_TOKEN, Access::Write, BOT, "Bot");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/github-webhooks/pull_request/opened.payload.json");
-    let payload: serde_json::Value = match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).unwrap(),
-        // The payload's shape, for a checkout without ../shared beside it.
-        Err(_) => serde_json::json!({
-            "repository": {"full_name": "Codertocat/Hello-World", "id": 186853002},
-            "pull_request": {
-                "number": 2, "state": "open",
-                "head": {"sha": "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "ref": "changes",
-                         "repo": {"full_name": "Codertocat/Hello-World"}},
-                "base": {"sha": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", "ref": "master",
-                         "repo": {"full_name": "Codertocat/Hello-World"}},
-            },
-        }),
-    };
+    let payload = layercake_testkit::webhook_payload("pull_request/opened.payload.json");
     let added = fake.add_pull_request_from_payload(&payload);
     let github = client(&fake, WRITE_TOKEN);
     let repo: RepoName = added.repo.parse().unwrap();

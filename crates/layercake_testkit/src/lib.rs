@@ -10,10 +10,13 @@
 //! - [`unique_tag`] and [`ImageGuard`]: image tags that do not collide between test
 //!   processes, removed when the test ends.
 //! - [`FakeGitHub`]: a stateful fake of GitHub's REST API over real HTTP on 127.0.0.1.
+//! - [`webhook_payload`] and [`webhook_payloads`]: real GitHub webhook deliveries
+//!   (octokit/webhooks, MIT), kept in this crate's `fixtures/github-webhooks/`.
 #![deny(missing_docs)]
 
 pub mod fake_github;
 pub mod node_image;
+pub mod webhooks;
 
 use std::fs::File;
 use std::io::Write;
@@ -24,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use node_image::{NodeImage, node_image};
+pub use webhooks::{WebhookPayload, webhook_payload, webhook_payload_dir, webhook_payloads};
 
 pub use fake_github::{
     Access, FakeAnnotation, FakeCheckRun, FakeComment, FakeFile, FakeGitHub, FakeReview,
