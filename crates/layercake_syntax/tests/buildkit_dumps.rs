@@ -2,6 +2,7 @@
 //! (`result`): keyword, flags and every argument value. Our tree, printed in
 //! the same notation, must match it exactly: this checks argument splitting,
 //! quoting and flag values, which the line-and-count conformance test cannot.
+//! The test files are in the corpus outside the repository (`LAYERCAKE_CORPUS`).
 
 use layercake_syntax::{Args, Command, Instruction, parse};
 use std::path::PathBuf;
@@ -99,8 +100,10 @@ fn dump(ins: &Instruction) -> String {
 
 #[test]
 fn arguments_match_buildkits_own_dumps() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/dockerfiles/buildkit-testfiles");
+    let Some(corpus) = layercake_testkit::corpus_or_skip() else {
+        return;
+    };
+    let dir = corpus.join("dockerfiles/buildkit-testfiles");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("testfiles")
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -2,6 +2,9 @@
 //!
 //! - [`docker_or_skip`]: a [`Docker`] that can build, or `None` and a note on stderr
 //!   (a panic instead when `LAYERCAKE_REQUIRE_DOCKER=1`, so CI cannot skip silently).
+//! - [`corpus_or_skip`]: the Dockerfile conformance corpus kept outside the repository
+//!   (`LAYERCAKE_CORPUS`), or `None` and a note on stderr (a panic instead when
+//!   `LAYERCAKE_REQUIRE_CORPUS=1`).
 //! - [`busybox_base`]: a tiny base image made on this machine with `docker import`,
 //!   since tests cannot pull from a registry.
 //! - [`node_image`]: stand-ins for `node:22` (~1 GB) and `node:22-slim` (~200 MB),
@@ -50,6 +53,49 @@ pub use layercake_build::{Docker, DockerSelection};
 
 /// Set to `1` to make a missing Docker fail tests instead of skipping them.
 pub const REQUIRE_DOCKER_ENV: &str = "LAYERCAKE_REQUIRE_DOCKER";
+
+/// The directory of the Dockerfile conformance corpus, when not the default.
+pub const CORPUS_ENV: &str = "LAYERCAKE_CORPUS";
+
+/// Set to `1` to make a missing conformance corpus fail tests instead of skipping them.
+pub const REQUIRE_CORPUS_ENV: &str = "LAYERCAKE_REQUIRE_CORPUS";
+
+/// The Dockerfile conformance corpus (666 files with BuildKit's parse of each in
+/// `expected.tsv`; mixed origins, so kept outside the repository): the directory
+/// `LAYERCAKE_CORPUS` names, else `shared/corpus` beside the repository. `None`
+/// after a line on stderr saying what is skipped and how to run it, when that
+/// directory has no `expected.tsv`.
+///
+/// # Panics
+///
+/// When the corpus is missing and `LAYERCAKE_REQUIRE_CORPUS=1`.
+pub fn corpus_or_skip() -> Option<PathBuf> {
+    // This crate is `crates/layercake_testkit`: three levels up is the directory the repository is in.
+    let beside_repository = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(3)
+        .unwrap_or(Path::new(".."));
+    let dir = std::env::var_os(CORPUS_ENV)
+        .map_or_else(|| beside_repository.join("shared/corpus"), PathBuf::from);
+    if dir.join("expected.tsv").is_file() {
+        return Some(dir);
+    }
+    let missing = format!(
+        "there is none at {} (no expected.tsv); it is kept outside the repository: \
+         point {CORPUS_ENV} at a copy of the project's shared/corpus (docs/parser.md)",
+        dir.display()
+    );
+    if std::env::var(REQUIRE_CORPUS_ENV).is_ok_and(|value| value == "1") {
+        panic!(
+            "{REQUIRE_CORPUS_ENV}=1 but the Dockerfile conformance corpus is missing: {missing}"
+        );
+    }
+    eprintln!(
+        "skipping the checks against the Dockerfile conformance corpus: {missing} \
+         (set {REQUIRE_CORPUS_ENV}=1 to fail instead)"
+    );
+    None
+}
 
 /// The tag of the base image [`busybox_base`] makes. Bump the version when its
 /// contents change, so machines that have the old one make the new one.
