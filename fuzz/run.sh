@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Seeds the fuzz corpus with the conformance corpus and fuzzes `parse_and_lint`.
+# Seeds the fuzz corpus with the conformance corpus and fuzzes a Dockerfile
+# target: `parse_and_lint` (default) or `pair_versions` (FUZZ_TARGET=...).
 #
-#   fuzz/run.sh [SECONDS] [extra libFuzzer flags...]     (default: 600 seconds)
+#   [FUZZ_TARGET=pair_versions] fuzz/run.sh [SECONDS] [extra libFuzzer flags...]
+#   (default: 600 seconds)
 #
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 # Runs libFuzzer in-process with one worker (no -jobs/-fork), so it uses one core. Crashes land in
-# fuzz/artifacts/parse_and_lint/; the corpus in fuzz/corpus/ (both gitignored).
+# fuzz/artifacts/TARGET/; the corpus in fuzz/corpus/ (both gitignored).
 set -euo pipefail
 
 seconds="${1:-600}"
@@ -13,8 +15,9 @@ shift || true
 
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(git -C "$fuzz_dir" rev-parse --show-toplevel)"
-seeds="$repo_root/../shared/corpus/dockerfiles"
-corpus="$fuzz_dir/corpus/parse_and_lint"
+target="${FUZZ_TARGET:-parse_and_lint}"
+seeds="${LAYERCAKE_CORPUS:-$repo_root/../shared/corpus}/dockerfiles"
+corpus="$fuzz_dir/corpus/$target"
 
 mkdir -p "$corpus"
 if [[ -d "$seeds" ]]; then
@@ -31,7 +34,7 @@ for file in "$fuzz_dir"/regressions/*; do
 done
 
 cd "$repo_root"
-exec cargo +nightly fuzz run --fuzz-dir "$fuzz_dir" parse_and_lint "$corpus" -- \
+exec cargo +nightly fuzz run --fuzz-dir "$fuzz_dir" "$target" "$corpus" -- \
     -dict="$fuzz_dir/dockerfile.dict" \
     -max_total_time="$seconds" \
     -print_final_stats=1 \

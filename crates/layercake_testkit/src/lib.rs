@@ -90,11 +90,19 @@ pub fn corpus_or_skip() -> Option<PathBuf> {
             "{REQUIRE_CORPUS_ENV}=1 but the Dockerfile conformance corpus is missing: {missing}"
         );
     }
-    eprintln!(
+    note_skip(&format!(
         "skipping the checks against the Dockerfile conformance corpus: {missing} \
          (set {REQUIRE_CORPUS_ENV}=1 to fail instead)"
-    );
+    ));
     None
+}
+
+/// Writes a skipped test's note to the process's stderr itself: the test
+/// harness captures `eprintln!` and shows it only for failing tests, so a
+/// skip would otherwise pass unseen.
+fn note_skip(note: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{note}");
 }
 
 /// The tag of the base image [`busybox_base`] makes. Bump the version when its
@@ -125,7 +133,9 @@ pub fn docker_or_skip() -> Option<Docker> {
             if std::env::var(REQUIRE_DOCKER_ENV).is_ok_and(|value| value == "1") {
                 panic!("{REQUIRE_DOCKER_ENV}=1 but {unavailable}");
             }
-            eprintln!("skipping: {unavailable} (set {REQUIRE_DOCKER_ENV}=1 to fail instead)");
+            note_skip(&format!(
+                "skipping: {unavailable} (set {REQUIRE_DOCKER_ENV}=1 to fail instead)"
+            ));
             None
         }
     }
