@@ -170,3 +170,65 @@ fn the_install_script_installs_only_a_pinned_checksum() {
     assert!(!unpinned.status.success());
     assert!(String::from_utf8_lossy(&unpinned.stderr).contains("no checksum is pinned"));
 }
+
+#[derive(serde::Deserialize)]
+struct PreCommitHook {
+    id: String,
+    entry: String,
+    language: String,
+    files: String,
+}
+
+#[test]
+fn the_pre_commit_hook_lints_exactly_the_files_lint_finds() {
+    let text = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).expect("hooks file");
+    let hooks: Vec<PreCommitHook> = serde_saphyr::from_str(&text).expect("hooks parse");
+    let [hook] = hooks.as_slice() else {
+        panic!("one hook expected")
+    };
+    assert_eq!(hook.id, "layercake-lint");
+    assert_eq!(hook.entry, "layercake lint");
+    assert_eq!(hook.language, "system");
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    assert!(
+        readme.contains("id: layercake-lint"),
+        "README shows the hook"
+    );
+
+    // pre-commit matches `files` with Python's `re.search` on paths relative
+    // to the repository; the same names `layercake lint DIR` picks up
+    // (discover::is_dockerfile_name), in any directory.
+    let names = [
+        ("Dockerfile", true),
+        ("dockerfile", true),
+        ("Dockerfile.dev", true),
+        ("api.Dockerfile", true),
+        ("Containerfile", true),
+        ("x.containerfile", true),
+        ("services/api/Dockerfile", true),
+        ("docker/web.Dockerfile", true),
+        ("Dockerfile-old", false),
+        ("README.md", false),
+        ("dockerfiles", false),
+        ("mydockerfile", false),
+        (".dockerignore", false),
+        ("Dockerfile.d/app.yml", false),
+    ];
+    let program = "import re, sys\n\
+                   pattern = re.compile(sys.argv[1])\n\
+                   for name in sys.argv[2:]:\n    \
+                       print(name, bool(pattern.search(name)))\n";
+    let out = Command::new("python3")
+        .args(["-c", program, &hook.files])
+        .args(names.iter().map(|(name, _)| name))
+        .output()
+        .expect("python3 (pre-commit's regex engine) runs");
+    let verdicts = String::from_utf8_lossy(&out.stdout);
+    for ((name, expected), line) in names.iter().zip(verdicts.lines()) {
+        assert_eq!(
+            line,
+            format!("{name} {}", if *expected { "True" } else { "False" })
+        );
+    }
+    assert_eq!(verdicts.lines().count(), names.len(), "{verdicts}");
+}
