@@ -77,6 +77,24 @@ pub fn display_path(path: &Path) -> String {
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
 
+/// `path` relative to the repository a GitHub Actions job checked out
+/// (`GITHUB_WORKSPACE`): GitHub resolves an annotation's `file=` against it,
+/// whatever directory the step ran in. `None` outside a workflow, or for a
+/// file outside the workspace. The directory is resolved (symlinks, `..`),
+/// the file name kept, so a linked Dockerfile is shown under its own name.
+pub fn workspace_path(path: &Path) -> Option<String> {
+    let workspace = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty())?;
+    let workspace = std::fs::canonicalize(workspace).ok()?;
+    let name = path.file_name()?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let file = std::fs::canonicalize(dir).ok()?.join(name);
+    let relative = file.strip_prefix(&workspace).ok()?;
+    Some(relative.to_string_lossy().replace('\\', "/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! `layercake lint`: find Dockerfiles, resolve their settings, lint, render.
 
 use crate::cli::{ColorChoice, FailOn as CliFailOn, LintArgs, OutputFormat};
-use crate::discover::{display_path, find_dockerfiles};
+use crate::discover::{display_path, find_dockerfiles, workspace_path};
 use anyhow::Context;
 use layercake_config::{CliOverrides, ConfigResolver, ResolvedSettings, resolve_rule};
 use layercake_lint::{FileReport, lint_source_in_context};
@@ -34,6 +34,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<u8> {
         match resolver.settings_for(file, &overrides) {
             Ok(settings) => jobs.push(LintJob {
                 file: file.clone(),
+                shown: shown_path(file, args.format),
                 settings,
             }),
             Err(error) => {
@@ -75,7 +76,20 @@ pub fn run(args: &LintArgs) -> anyhow::Result<u8> {
 /// One Dockerfile to lint, with its resolved settings.
 struct LintJob {
     file: PathBuf,
+    /// The path the report shows (see `shown_path`).
+    shown: String,
     settings: ResolvedSettings,
+}
+
+/// How a Dockerfile's path is shown: relative to the working directory, but
+/// in GitHub annotations inside a workflow relative to the workspace, so an
+/// annotation lands on the file also when the step ran in a subdirectory or
+/// was given an absolute path.
+fn shown_path(file: &std::path::Path, format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Github => workspace_path(file).unwrap_or_else(|| display_path(file)),
+        _ => display_path(file),
+    }
 }
 
 /// Lints `jobs` on as many threads as there are cores; results come back in
@@ -131,11 +145,11 @@ fn lint_one(job: &LintJob, fix: Option<bool>) -> anyhow::Result<FileReport> {
     let context = layercake_review::read_build_context_at(file, dir, |path| {
         std::path::PathBuf::from(crate::discover::display_path(path))
     });
-    let shown = display_path(file);
+    let shown = &job.shown;
     let lint =
-        |text: &str| lint_source_in_context(&shown, text, &job.settings.lint, context.as_ref());
+        |text: &str| lint_source_in_context(shown, text, &job.settings.lint, context.as_ref());
     match fix {
-        Some(include_unsafe) => apply_fixes_to_file(file, &shown, &bytes, include_unsafe, lint),
+        Some(include_unsafe) => apply_fixes_to_file(file, shown, &bytes, include_unsafe, lint),
         None => Ok(lint(&String::from_utf8_lossy(&bytes))),
     }
 }
