@@ -633,21 +633,81 @@ fn read_image_of_a_missing_image_names_it_and_says_why() {
         .expect("a missing image is removed");
 }
 
+/// What `binary` prints on stdout for `args` (first line), and whether it succeeded.
+fn ask(binary: &Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new(binary)
+        .args(args)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {}: {error}", binary.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let first = stdout.lines().next().unwrap_or_default().trim().to_string();
+    (output.status.success(), first)
+}
+
+/// `20.10.24+dfsg1` → (20, 10, 24); panics on anything else.
+fn release(version: &str) -> (u32, u32, u32) {
+    let core = version.split(['+', '-']).next().unwrap_or_default();
+    let parts: Vec<u32> = core
+        .split('.')
+        .map(|part| {
+            part.parse()
+                .unwrap_or_else(|_| panic!("{version:?} is not MAJOR.MINOR.PATCH"))
+        })
+        .collect();
+    match parts[..] {
+        [major, minor, patch] => (major, minor, patch),
+        _ => panic!("{version:?} is not MAJOR.MINOR.PATCH"),
+    }
+}
+
 #[test]
 fn detect_finds_a_builder_here() {
     let Some(docker) = docker_or_skip() else {
         return;
     };
-    assert!(!docker.server_version().is_empty());
-    assert!(docker.binary().is_file());
-    if docker.mode() == BuildMode::ClassicBuildKit {
-        assert!(
-            docker
-                .client_version()
-                .split('.')
-                .next()
-                .is_some_and(|major| { major.parse::<u32>().is_ok_and(|major| major < 23) })
-        );
+    let binary = docker.binary();
+    assert!(binary.is_file(), "{}", binary.display());
+    // What detect says is what the engine and client say when asked directly.
+    let (_, client) = ask(binary, &["version", "--format", "{{.Client.Version}}"]);
+    let (answered, server) = ask(binary, &["version", "--format", "{{.Server.Version}}"]);
+    assert!(answered, "the daemon answers {}", binary.display());
+    assert_eq!(docker.client_version(), client);
+    assert_eq!(docker.server_version(), server);
+    release(docker.server_version());
+    let (has_buildx, _) = ask(binary, &["buildx", "version"]);
+    if has_buildx {
+        assert_eq!(docker.mode(), BuildMode::Buildx);
+    } else {
+        // Without buildx only a client before 23.0 builds with BuildKit
+        // (DOCKER_BUILDKIT=1 docker build).
+        assert_eq!(docker.mode(), BuildMode::ClassicBuildKit);
+        assert!(release(docker.client_version()).0 < 23, "{docker:?}");
+    }
+    // docs/diff-report.md: the first docker on PATH (then /usr/bin/docker)
+    // that can use BuildKit. Here, /usr/local/bin/docker (28.x, no buildx)
+    // is passed over for Debian's /usr/bin/docker (20.10, DOCKER_BUILDKIT=1).
+    if std::env::var_os(DockerSelection::BINARY_ENV).is_none() {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let chosen = std::fs::canonicalize(binary).expect("canonical");
+        let earlier = std::env::split_paths(&path)
+            .map(|dir| dir.join("docker"))
+            .filter(|candidate| candidate.is_file())
+            .take_while(|candidate| std::fs::canonicalize(candidate).ok() != Some(chosen.clone()));
+        for candidate in earlier {
+            let (_, client) = ask(&candidate, &["version", "--format", "{{.Client.Version}}"]);
+            let usable = ask(&candidate, &["buildx", "version"]).0
+                || client
+                    .split('.')
+                    .next()
+                    .and_then(|major| major.parse::<u32>().ok())
+                    .is_some_and(|major| major < 23);
+            assert!(
+                !usable,
+                "{} ({client}) comes first on PATH and can build with BuildKit, but {} was chosen",
+                candidate.display(),
+                binary.display()
+            );
+        }
     }
 }
 
@@ -664,47 +724,104 @@ fn detect_with_a_bogus_binary_says_it_cannot_run_it() {
     assert_eq!(error.to_string(), error.reason);
 }
 
+/// A docker CLI without buildx, as a shell script in a temp dir: it answers
+/// `version --format` with `client` (and a 20.10 daemon), and `buildx …`
+/// the way a client without the plugin does. Anything else fails loudly.
+struct FakeDockerCli {
+    dir: tempfile::TempDir,
+}
+
+impl FakeDockerCli {
+    fn without_buildx(client: &str) -> FakeDockerCli {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("docker");
+        let script = format!(
+            r#"#!/bin/sh
+case "$*" in
+  "version --format {{{{.Client.Version}}}}") echo {client} ;;
+  "version --format {{{{.Server.Version}}}}") echo 20.10.24+dfsg1 ;;
+  buildx*)
+    echo "docker: unknown command: docker $*" >&2
+    echo >&2
+    echo "Run 'docker --help' for more information" >&2
+    exit 1 ;;
+  *) echo "fake docker: not faked: $*" >&2; exit 2 ;;
+esac
+"#
+        );
+        std::fs::write(&path, script).expect("write the fake docker");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        // Another test thread forking while the file was open for writing
+        // holds it until its exec: wait until it can be run (not ETXTBSY).
+        let started = Instant::now();
+        while let Err(error) = Command::new(&path).arg("version").output() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "cannot run {}: {error}",
+                path.display()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        FakeDockerCli { dir }
+    }
+
+    fn binary(&self) -> PathBuf {
+        self.dir.path().join("docker")
+    }
+}
+
 #[test]
 fn detect_with_a_new_client_without_buildx_explains_why_not() {
-    let newer = Path::new("/usr/local/bin/docker");
-    if !newer.is_file() {
-        return;
-    }
-    let has_buildx = Command::new(newer)
-        .args(["buildx", "version"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if has_buildx {
-        return;
-    }
+    let newer = FakeDockerCli::without_buildx("28.2.2");
     let error = Docker::detect(&DockerSelection {
-        binary: Some(newer.to_path_buf()),
+        binary: Some(newer.binary()),
         builder: None,
     })
     .expect_err("no buildx, too new for DOCKER_BUILDKIT=1");
-    assert!(error.reason.contains("/usr/local/bin/docker"), "{error}");
-    assert!(error.reason.contains("has no buildx"), "{error}");
-    assert!(
-        error.reason.contains("cannot build with BuildKit"),
-        "{error}"
+    let hint = if Path::new("/usr/bin/docker").is_file() {
+        "set LAYERCAKE_DOCKER=/usr/bin/docker or install buildx"
+    } else {
+        "install buildx, or set LAYERCAKE_DOCKER to a docker client older than 23.0"
+    };
+    assert_eq!(
+        error.reason,
+        format!(
+            "docker 28.2.2 at {} has no buildx, so it cannot build with BuildKit; {hint}",
+            newer.binary().display()
+        )
     );
 }
 
 #[test]
+fn a_client_before_23_without_buildx_builds_with_docker_buildkit() {
+    let older = FakeDockerCli::without_buildx("20.10.24+dfsg1");
+    let docker = Docker::detect(&DockerSelection {
+        binary: Some(older.binary()),
+        builder: None,
+    })
+    .expect("a 20.10 client builds with DOCKER_BUILDKIT=1");
+    assert_eq!(docker.mode(), BuildMode::ClassicBuildKit);
+    assert_eq!(docker.binary(), older.binary());
+    assert_eq!(docker.client_version(), "20.10.24+dfsg1");
+    assert_eq!(docker.server_version(), "20.10.24+dfsg1");
+}
+
+#[test]
 fn a_builder_without_buildx_is_refused() {
-    let Some(docker) = docker_or_skip() else {
-        return;
-    };
-    if docker.mode() != BuildMode::ClassicBuildKit {
-        return;
-    }
+    let older = FakeDockerCli::without_buildx("20.10.24+dfsg1");
     let error = Docker::detect(&DockerSelection {
-        binary: Some(docker.binary().to_path_buf()),
+        binary: Some(older.binary()),
         builder: Some("ci".to_string()),
     })
     .expect_err("a builder needs buildx");
-    assert!(error.reason.contains("\"ci\""), "{error}");
-    assert!(error.reason.contains("buildx"), "{error}");
+    assert_eq!(
+        error.reason,
+        format!(
+            "the builder \"ci\" was asked for, but docker 20.10.24+dfsg1 at {} has no buildx; install buildx or leave the builder (BUILDX_BUILDER, --builder) unset",
+            older.binary().display()
+        )
+    );
 }
 
 /// The summary without what says where it was read from.
