@@ -11,6 +11,7 @@ use sha2::Sha256;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const REPO: &str = "Codertocat/Hello-World";
@@ -46,6 +47,8 @@ struct World {
 struct Server {
     child: Child,
     url: String,
+    /// What it printed on stderr so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -142,22 +145,32 @@ impl World {
         let mut child = command.spawn().expect("start layercake serve");
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
+        let mut before = Vec::new();
         let url = loop {
             let line = lines
                 .next()
                 .expect("the server said where it listens")
                 .expect("stderr line");
-            if let Some(rest) = line.strip_prefix("layercake: listening on ") {
-                break rest.split_whitespace().next().expect("url").to_string();
+            eprintln!("server: {line}");
+            let listening = line
+                .strip_prefix("layercake: listening on ")
+                .map(|rest| rest.split_whitespace().next().expect("url").to_string());
+            before.push(line);
+            if let Some(url) = listening {
+                break url;
             }
         };
-        // Keep draining stderr (shown when a test fails) so the server never blocks on a full pipe.
+        // Keep draining stderr (shown when a test fails, and kept for the
+        // test to read) so the server never blocks on a full pipe.
+        let log = Arc::new(Mutex::new(before));
+        let kept = log.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 eprintln!("server: {line}");
+                kept.lock().expect("log").push(line);
             }
         });
-        self.server = Some(Server { child, url });
+        self.server = Some(Server { child, url, log });
     }
 
     fn url(&self) -> &str {
@@ -214,6 +227,13 @@ impl World {
                 .check_runs(REPO)
                 .iter()
                 .any(|c| c.status == "completed")
+        });
+    }
+
+    /// Waits until the server has a job running (claimed from the queue).
+    fn wait_for_a_running_job(&self) {
+        self.wait_for("a job to run", |w| {
+            metric(&w.metrics(), "layercake_queue_depth{state=\"running\"}") == 1
         });
     }
 
@@ -553,42 +573,69 @@ fn a_fork_is_reviewed_lint_only_and_says_so() {
 }
 
 #[test]
-fn sigterm_finishes_or_requeues_the_job_in_flight() {
+fn sigterm_requeues_the_job_in_flight_that_outlasts_the_grace_period() {
     let mut world = World::new();
     world.start(&[("LAYERCAKE_SHUTDOWN_GRACE_SECONDS", "1")]);
-    // The job is held on its first GitHub call, longer than the grace period.
+    // The job is held on its first read of the pull request, longer than the
+    // grace period: it cannot finish before the server must stop.
     world
         .fake
         .delay_matching("GET", "/pulls/", Duration::from_secs(4));
-    assert_eq!(
-        world
-            .deliver("pull_request", "t-1", &world.payload.clone(), Some(SECRET))
-            .0,
-        202
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    if let Some(mut server) = world.server.take() {
-        let pid = server.child.id().to_string();
-        let status = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let exit = server.child.wait().expect("wait");
-        assert!(exit.success(), "a graceful shutdown exits 0: {exit:?}");
+    let (status, reply) =
+        world.deliver("pull_request", "t-1", &world.payload.clone(), Some(SECRET));
+    assert_eq!((status, &reply["result"]), (202, &Value::from("enqueued")));
+    let job = reply["jobs"][0].as_i64().expect("the job's id");
+    world.wait_for_a_running_job();
+    let mut server = world.server.take().expect("started");
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = server.child.wait().expect("wait");
+    assert!(exit.success(), "a graceful shutdown exits 0: {exit:?}");
+    let said = |log: &Arc<Mutex<Vec<String>>>, line: &str| {
+        log.lock().expect("log").iter().any(|l| l == line)
+    };
+    // The drain thread may still be reading the last lines after the exit.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let requeued = format!("layercake: job {job} did not finish in time; it is queued again");
+    while !said(&server.log, &requeued) {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not say {requeued:?}: {:#?}",
+            server.log.lock().expect("log")
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
-    // Re-queued, not lost: the next server runs it at once (no lease to wait out).
-    std::thread::sleep(Duration::from_secs(4));
+    drop(server);
+    assert!(
+        world.fake.check_runs(REPO).is_empty(),
+        "the job did not get far"
+    );
+    assert_eq!(world.comments(), 0);
+    // Released, not left running: the next server finds it queued (nothing
+    // to requeue at startup, no lease to wait out) and runs it.
     world.start(&[]);
     world.wait_for_completed_check_run("the re-queued job");
     assert_eq!(world.comments(), 1);
+    let log = &world.server.as_ref().expect("started").log;
+    assert!(
+        !log.lock()
+            .expect("log")
+            .iter()
+            .any(|l| l.contains("unfinished job(s) from before")),
+        "{:#?}",
+        log.lock().expect("log")
+    );
 }
 
 #[test]
-fn closing_a_pull_request_cancels_its_queued_job() {
+fn closing_a_pull_request_cancels_its_running_job() {
     let mut world = World::new();
     world.start(&[("LAYERCAKE_WORKERS", "1")]);
-    // Hold the worker on the first job so the second stays queued.
+    // Hold the job on its first read of the pull request, so it is running
+    // (with a heartbeat) when the pull request is closed.
     world
         .fake
         .delay_matching("GET", "/pulls/", Duration::from_secs(3));
@@ -599,6 +646,7 @@ fn closing_a_pull_request_cancels_its_queued_job() {
             .1["result"],
         "enqueued"
     );
+    world.wait_for_a_running_job();
     let mut closed = payload.clone();
     closed["action"] = Value::from("closed");
     assert_eq!(
@@ -607,24 +655,41 @@ fn closing_a_pull_request_cancels_its_queued_job() {
             .1["result"],
         "cancelled"
     );
-    world.wait_for("the running job to end", |w| {
-        let m = w.metrics();
-        metric(&m, "layercake_queue_depth{state=\"running\"}") == 0
-            && metric(&m, "layercake_queue_depth{state=\"queued\"}") == 0
-    });
+    // The job's last write: completing its check run. (Its lease, no longer
+    // extended once the cancel is asked for, may run out first, so the
+    // queue can count it cancelled before then.)
+    world.wait_for_completed_check_run("the cancelled job's check run");
     let metrics = world.metrics();
+    assert_eq!(
+        metric(&metrics, "layercake_queue_depth{state=\"running\"}"),
+        0
+    );
+    assert_eq!(
+        metric(&metrics, "layercake_queue_depth{state=\"queued\"}"),
+        0
+    );
+    assert_eq!(
+        metric(&metrics, "layercake_jobs_total{outcome=\"cancelled\"}"),
+        1,
+        "{metrics}"
+    );
     assert_eq!(
         metric(&metrics, "layercake_jobs_total{outcome=\"succeeded\"}"),
         0,
         "{metrics}"
     );
-    assert!(
-        world
-            .fake
-            .check_runs(REPO)
-            .iter()
-            .all(|c| c.status != "completed" || c.conclusion.as_deref() == Some("cancelled"))
+    // Its check run says so; nothing was posted on the pull request.
+    let runs = world.fake.check_runs(REPO);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].status, "completed", "{runs:#?}");
+    assert_eq!(
+        runs[0].conclusion.as_deref(),
+        Some("cancelled"),
+        "{runs:#?}"
     );
+    assert_eq!(runs[0].output_title.as_deref(), Some("Superseded"));
+    assert_eq!(world.comments(), 0);
+    assert!(world.fake.reviews(REPO, world.number).is_empty());
 }
 
 #[test]
