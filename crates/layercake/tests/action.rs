@@ -8,6 +8,7 @@
 use layercake_testkit::fake_github::{Access, FakeFile, FakeGitHub};
 use layercake_testkit::{GitRepo, webhook_payload};
 use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -200,6 +201,51 @@ fn first_run_posts_one_comment_and_one_review_on_changed_lines() {
     .expect("json");
     assert_eq!(report["pull_request"]["number"], scenario.number);
     assert_eq!(report["pull_request"]["head_sha"], scenario.head());
+}
+
+/// action.yml's `outputs:`, each a step's output.
+#[derive(serde::Deserialize)]
+struct ActionOutputs {
+    outputs: BTreeMap<String, ActionOutput>,
+}
+
+#[derive(serde::Deserialize)]
+struct ActionOutput {
+    value: String,
+}
+
+#[test]
+fn the_outputs_are_the_ones_the_binary_writes() {
+    let scenario = Scenario::new("opened");
+    ok(&scenario.run(WRITE_TOKEN, &[]));
+    let written = std::fs::read_to_string(scenario.path("output.txt")).expect("outputs");
+    let names: BTreeSet<&str> = written
+        .lines()
+        .map(|line| {
+            line.split_once('=')
+                .unwrap_or_else(|| panic!("not name=value: {line:?}"))
+                .0
+        })
+        .collect();
+    assert_eq!(
+        names.len(),
+        written.lines().count(),
+        "each output once: {written}"
+    );
+    let action = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../action.yml");
+    let action: ActionOutputs =
+        serde_saphyr::from_str(&std::fs::read_to_string(action).expect("action.yml"))
+            .expect("action.yml parses");
+    // Each of action.yml's outputs is the review step's output of its name.
+    for (name, output) in &action.outputs {
+        assert_eq!(
+            output.value,
+            format!("${{{{ steps.review.outputs.{name} }}}}"),
+            "action.yml's output {name}"
+        );
+    }
+    let declared: BTreeSet<&str> = action.outputs.keys().map(String::as_str).collect();
+    assert_eq!(names, declared, "written by `layercake action`: {written}");
 }
 
 #[test]
