@@ -102,81 +102,174 @@ fn fixture_path(code: &str) -> Option<PathBuf> {
         })
 }
 
-#[test]
-fn every_rule_against_its_fixture() {
-    for rule in RULES {
-        let meta = rule.meta();
-        let path = fixture_path(meta.code)
-            .unwrap_or_else(|| panic!("{} has no fixture in tests/fixtures", meta.code));
-        let mut snapshot = String::new();
-        for case in read_cases(&path) {
-            let report = lint_case(&case, &case.source);
-            let findings: Vec<_> = report
-                .findings
-                .iter()
-                .filter(|f| f.code == meta.code)
-                .collect();
-            if case.fires {
-                assert!(
-                    !findings.is_empty(),
-                    "{}: case `{}` should fire and does not",
-                    meta.code,
-                    case.name
-                );
-            } else {
-                assert!(
-                    findings.is_empty(),
-                    "{}: case `{}` should not fire: {:?}",
-                    meta.code,
-                    case.name,
-                    findings
-                );
-                continue;
-            }
-            let index = LineIndex::new(&case.source);
-            let _ = writeln!(snapshot, "── {} ──", case.name);
-            for finding in &findings {
-                let start = index.line_column(&case.source, finding.range.start());
-                let end = index.line_column(&case.source, finding.range.end());
-                let _ = writeln!(
-                    snapshot,
-                    "{}:{}-{}:{} {} {}",
-                    start.line,
-                    start.column,
-                    end.line,
-                    end.column,
-                    finding.severity,
-                    finding.message
-                );
-            }
-            let fixes: Vec<_> = findings
-                .iter()
-                .filter_map(|f| f.fix.as_ref())
-                .filter(|f| f.applicability != Applicability::DisplayOnly)
-                .collect();
-            if fixes.is_empty() {
-                continue;
-            }
-            let (fixed, applied) = apply_fixes(&case.source, fixes.iter().copied());
-            assert!(applied > 0);
-            let _ = writeln!(snapshot, "fixed ({applied}):\n{}", fixed.trim_end());
-            let was_ok = layercake_syntax::parse(&case.source).is_ok();
+/// One rule against its fixture. `test` is the test's name,
+/// `lc201_broad_copy_before_install`: the rule's code and name.
+fn rule_against_its_fixture(test: &str) {
+    let code = test.get(..5).unwrap_or(test).to_uppercase();
+    let rule = RULES
+        .iter()
+        .find(|rule| rule.meta().code == code)
+        .unwrap_or_else(|| panic!("the test {test} names no rule"));
+    let meta = rule.meta();
+    assert_eq!(
+        test,
+        format!("{}_{}", code.to_lowercase(), meta.name.replace('-', "_")),
+        "a rule's test is named after its code and name"
+    );
+    let path = fixture_path(meta.code)
+        .unwrap_or_else(|| panic!("{} has no fixture in tests/fixtures", meta.code));
+    let mut snapshot = String::new();
+    for case in read_cases(&path) {
+        let report = lint_case(&case, &case.source);
+        let findings: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == meta.code)
+            .collect();
+        if case.fires {
             assert!(
-                !was_ok || layercake_syntax::parse(&fixed).is_ok(),
-                "{}: fix of `{}` does not parse",
+                !findings.is_empty(),
+                "{}: case `{}` should fire and does not",
                 meta.code,
                 case.name
             );
-            let again = lint_case(&case, &fixed);
+        } else {
             assert!(
-                again.findings.iter().all(|f| f.code != meta.code),
-                "{}: fix of `{}` re-triggers the rule:\n{fixed}",
+                findings.is_empty(),
+                "{}: case `{}` should not fire: {:?}",
                 meta.code,
-                case.name
+                case.name,
+                findings
+            );
+            continue;
+        }
+        let index = LineIndex::new(&case.source);
+        let _ = writeln!(snapshot, "── {} ──", case.name);
+        for finding in &findings {
+            let start = index.line_column(&case.source, finding.range.start());
+            let end = index.line_column(&case.source, finding.range.end());
+            let _ = writeln!(
+                snapshot,
+                "{}:{}-{}:{} {} {}",
+                start.line, start.column, end.line, end.column, finding.severity, finding.message
             );
         }
-        insta::assert_snapshot!(format!("{}-{}", meta.code, meta.name), snapshot);
+        let fixes: Vec<_> = findings
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .filter(|f| f.applicability != Applicability::DisplayOnly)
+            .collect();
+        if fixes.is_empty() {
+            continue;
+        }
+        let (fixed, applied) = apply_fixes(&case.source, fixes.iter().copied());
+        assert!(applied > 0);
+        let _ = writeln!(snapshot, "fixed ({applied}):\n{}", fixed.trim_end());
+        let was_ok = layercake_syntax::parse(&case.source).is_ok();
+        assert!(
+            !was_ok || layercake_syntax::parse(&fixed).is_ok(),
+            "{}: fix of `{}` does not parse",
+            meta.code,
+            case.name
+        );
+        let again = lint_case(&case, &fixed);
+        assert!(
+            again.findings.iter().all(|f| f.code != meta.code),
+            "{}: fix of `{}` re-triggers the rule:\n{fixed}",
+            meta.code,
+            case.name
+        );
     }
+    insta::assert_snapshot!(format!("{}-{}", meta.code, meta.name), snapshot);
+}
+
+/// One test per rule, named `lcNNN_rule_name` so that one rule's test can
+/// be run alone (`cargo test -p layercake_lint --test rules lc201`) and one
+/// rule's failure hides no other's. `every_rule_has_a_fixture_test` checks
+/// that this list is the registry's.
+macro_rules! rule_fixture_tests {
+    ($($test:ident,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                rule_against_its_fixture(stringify!($test));
+            }
+        )*
+
+        /// The rules [`rule_fixture_tests`] made a test for, by test name.
+        const RULE_FIXTURE_TESTS: &[&str] = &[$(stringify!($test)),*];
+    };
+}
+
+rule_fixture_tests! {
+    lc001_parse_error,
+    lc101_copy_from_unknown_stage,
+    lc102_unused_stage,
+    lc103_stage_outside_target,
+    lc104_copy_from_later_stage,
+    lc105_duplicate_stage_name,
+    lc106_copy_whole_stage,
+    lc107_toolchain_base_in_final_stage,
+    lc108_build_tools_in_final_stage,
+    lc109_single_stage_build,
+    lc201_broad_copy_before_install,
+    lc202_apt_update_separate_run,
+    lc203_volatile_value_before_expensive_step,
+    lc204_install_without_cache_mount,
+    lc205_missing_dockerignore,
+    lc206_copy_of_dockerignored_path,
+    lc301_cleanup_in_later_layer,
+    lc302_apt_without_no_install_recommends,
+    lc303_apt_lists_kept,
+    lc304_apk_without_no_cache,
+    lc305_pip_without_no_cache_dir,
+    lc306_package_manager_cache_kept,
+    lc307_yum_without_clean,
+    lc308_full_base_image_in_runtime,
+    lc309_add_instead_of_copy,
+    lc401_runs_as_root,
+    lc402_secret_in_arg_or_env,
+    lc403_unpinned_base_image,
+    lc404_curl_pipe_shell,
+    lc405_sudo_in_run,
+    lc406_add_url_without_checksum,
+    lc501_shell_form_entrypoint,
+    lc502_relative_workdir,
+    lc503_invalid_expose,
+    lc504_multiple_cmd_or_entrypoint,
+    lc505_undefined_variable,
+    lc506_arg_in_from_not_declared,
+    lc507_apt_get_install_without_yes,
+    lc508_cd_in_run,
+    lc509_instruction_before_from,
+    lc510_unknown_instruction,
+}
+
+#[test]
+fn every_rule_has_a_fixture_test() {
+    let expected: Vec<String> = RULES
+        .iter()
+        .map(|rule| {
+            let meta = rule.meta();
+            format!(
+                "{}_{}",
+                meta.code.to_lowercase(),
+                meta.name.replace('-', "_")
+            )
+        })
+        .collect();
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|test| !RULE_FIXTURE_TESTS.contains(&test.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "add to rule_fixture_tests! in tests/rules.rs: {missing:?}"
+    );
+    assert_eq!(
+        RULE_FIXTURE_TESTS, expected,
+        "rule_fixture_tests! in tests/rules.rs lists the registry's rules, in its order"
+    );
 }
 
 #[test]
