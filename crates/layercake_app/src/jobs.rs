@@ -48,8 +48,9 @@ pub async fn worker(shared: Arc<Shared>, name: String) {
     }
 }
 
-/// Runs one job with a heartbeat that keeps its lease, then records how it ended.
-async fn run_job(shared: &Arc<Shared>, worker: &str, job: Job) {
+/// Runs one job that `worker` claimed from the store, with a heartbeat that
+/// keeps its lease (and notices a cancel), then records how it ended.
+pub async fn run_job(shared: &Arc<Shared>, worker: &str, job: Job) {
     let cancelled = Arc::new(AtomicBool::new(false));
     let heartbeat = {
         let (shared, worker, cancelled, id) = (

@@ -610,9 +610,29 @@ impl FakeGitHub {
                 state.repos[index].full_name.clone()
             })
             .collect();
-        state
+        state.installations.insert(
+            installation_id,
+            Installation {
+                app_id,
+                repos,
+                access: Access::Write,
+            },
+        );
+    }
+
+    /// What the tokens of installation `installation_id` minted from now on
+    /// may do: [`Access::ReadOnly`] is an App installed with read-only
+    /// permissions (its writes are `403 Resource not accessible by integration`).
+    ///
+    /// # Panics
+    ///
+    /// When the installation is unknown.
+    pub fn set_installation_access(&self, installation_id: u64, access: Access) {
+        self.state()
             .installations
-            .insert(installation_id, Installation { app_id, repos });
+            .get_mut(&installation_id)
+            .unwrap_or_else(|| panic!("no installation {installation_id}"))
+            .access = access;
     }
 
     /// How long installation tokens minted from now on live (an hour unless set);
@@ -684,6 +704,8 @@ struct Installation {
     app_id: u64,
     /// `owner/name` of each repository.
     repos: Vec<String>,
+    /// What its tokens may do.
+    access: Access,
 }
 
 struct Repo {
@@ -1807,6 +1829,7 @@ fn mint_installation_token(state: &mut State, request: &Request, installation_id
     if installation.app_id != app_id {
         return Reply::not_found();
     }
+    let access = installation.access;
     let mut random = [0u8; 18];
     if state.rng.fill(&mut random).is_err() {
         return Reply::message(500, "Server Error");
@@ -1818,7 +1841,7 @@ fn mint_installation_token(state: &mut State, request: &Request, installation_id
     state.tokens.insert(
         token.clone(),
         Token {
-            access: Access::Write,
+            access,
             login: APP_BOT_LOGIN.to_string(),
             user_type: "Bot".to_string(),
             expires: Some(expires),
@@ -1826,6 +1849,10 @@ fn mint_installation_token(state: &mut State, request: &Request, installation_id
         },
     );
     state.token_exchanges += 1;
+    let write = match access {
+        Access::Write => "write",
+        Access::ReadOnly => "read",
+    };
     let expires_secs = expires
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());
@@ -1835,10 +1862,10 @@ fn mint_installation_token(state: &mut State, request: &Request, installation_id
             "token": token,
             "expires_at": iso8601(expires_secs),
             "permissions": {
-                "checks": "write",
+                "checks": write,
                 "contents": "read",
                 "metadata": "read",
-                "pull_requests": "write",
+                "pull_requests": write,
             },
             "repository_selection": "selected",
         }),

@@ -1,0 +1,371 @@
+//! The App's jobs as a library, in-process: deliveries recorded with
+//! `intake::record`, each job claimed from an in-memory store and run with
+//! `jobs::run_job`, against the fake GitHub over real HTTP (App JWT,
+//! installation tokens, pull request, comments, reviews, check runs) and a
+//! local bare git repository as the clone source. Lint-only, so no Docker.
+
+use layercake_app::events::parse_event;
+use layercake_app::intake::{self, IntakeResult};
+use layercake_app::{Counters, ForkPolicy, JobSettings, Shared, jobs};
+use layercake_github::{App, AppCredentials, RetryPolicy};
+use layercake_queue::{JobState, JobStore};
+use layercake_review::{BuildOptions, Building};
+use layercake_testkit::fake_github::{Access, FakeFile, FakeGitHub};
+use layercake_testkit::{GitRepo, webhook_payload};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+const REPO: &str = "Codertocat/Hello-World";
+const APP_ID: u64 = 4242;
+const INSTALLATION: u64 = 1;
+const WORKER: &str = "test-worker";
+
+const BASE_DOCKERFILE: &str = "FROM node:22-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nUSER node\nCMD [\"node\", \"i.js\"]\n";
+/// LC201: the whole context copied before the install.
+const HEAD_DOCKERFILE: &str =
+    "FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nCMD [\"node\", \"i.js\"]\n";
+
+/// A pull request in a bare repository, the fake GitHub that knows it and
+/// the App, and the App's shared state on an in-memory job store.
+struct World {
+    repo: GitRepo,
+    fake: FakeGitHub,
+    shared: Arc<Shared>,
+    payload: Value,
+    number: u64,
+    bare: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    /// `building` is how a job builds when the fork policy lets it.
+    fn new(fork_policy: ForkPolicy, building: Building) -> World {
+        let repo = GitRepo::new();
+        repo.write("Dockerfile", BASE_DOCKERFILE);
+        let base = repo.commit("base");
+        repo.checkout_new_branch("pr");
+        repo.write("Dockerfile", HEAD_DOCKERFILE);
+        let head = repo.commit("pr");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bare = dir.path().join(format!("{REPO}.git"));
+        repo.git(&[
+            "clone",
+            "--quiet",
+            "--bare",
+            ".",
+            bare.to_str().expect("utf-8"),
+        ]);
+        let mut payload = webhook_payload("pull_request/opened.payload.json");
+        payload["pull_request"]["base"]["sha"] = Value::from(base);
+        payload["pull_request"]["head"]["sha"] = Value::from(head);
+        let clone_url = Value::from(bare.to_string_lossy().into_owned());
+        payload["repository"]["clone_url"] = clone_url.clone();
+        payload["pull_request"]["head"]["repo"]["clone_url"] = clone_url.clone();
+        payload["pull_request"]["base"]["repo"]["clone_url"] = clone_url;
+        payload["installation"] = serde_json::json!({"id": INSTALLATION, "node_id": "x"});
+        let number = payload["pull_request"]["number"].as_u64().expect("number");
+
+        let fake = FakeGitHub::start();
+        fake.add_app(APP_ID, layercake_testkit::TEST_APP_PUBLIC_KEY);
+        fake.add_installation(INSTALLATION, APP_ID, &[REPO]);
+        let app = App::new(
+            &fake.url(),
+            AppCredentials {
+                app_id: APP_ID,
+                private_key_pem: layercake_testkit::TEST_APP_PRIVATE_KEY.to_string(),
+            },
+            RetryPolicy::default(),
+        )
+        .expect("the App");
+        let shared = Arc::new(Shared {
+            store: JobStore::open_in_memory().expect("job store"),
+            app,
+            secrets: Vec::new(),
+            settings: JobSettings {
+                fork_policy,
+                building,
+                lease: Duration::from_secs(60),
+                max_attempts: 3,
+                clone_url_template: dir.path().join("{repo}.git").display().to_string(),
+            },
+            wake: tokio::sync::Notify::new(),
+            stopping: AtomicBool::new(false),
+            counters: Counters::default(),
+            in_flight: std::sync::Mutex::new(Vec::new()),
+        });
+        let world = World {
+            repo,
+            fake,
+            shared,
+            payload,
+            number,
+            bare,
+            _dir: dir,
+        };
+        world.fake.add_pull_request_from_payload(&world.payload);
+        world.sync_files();
+        world
+    }
+
+    fn lint_only() -> World {
+        World::new(
+            ForkPolicy::Never,
+            Building::LintOnly {
+                reason: "the test builds nothing".to_string(),
+            },
+        )
+    }
+
+    fn head(&self) -> String {
+        self.payload["pull_request"]["head"]["sha"]
+            .as_str()
+            .expect("head sha")
+            .to_string()
+    }
+
+    /// Tells the fake the pull request's files, with the patch git gives.
+    fn sync_files(&self) {
+        let base = self.payload["pull_request"]["base"]["sha"]
+            .as_str()
+            .expect("base sha");
+        let diff = self
+            .repo
+            .git(&["diff", base, &self.head(), "--", "Dockerfile"]);
+        let patch = diff[diff.find("@@").expect("a patch")..].to_string();
+        self.fake.set_files(
+            REPO,
+            self.number,
+            vec![FakeFile {
+                filename: "Dockerfile".to_string(),
+                status: "modified".to_string(),
+                patch: Some(patch),
+            }],
+        );
+    }
+
+    /// A push to the pull request: the repository, the fake and the payload
+    /// (now a `synchronize`) follow it.
+    fn push(&mut self, dockerfile: &str) {
+        self.repo.write("Dockerfile", dockerfile);
+        let head = self.repo.commit("push");
+        self.repo
+            .git(&["push", "--quiet", self.bare.to_str().expect("utf-8"), "pr"]);
+        self.payload["action"] = Value::from("synchronize");
+        self.payload["pull_request"]["head"]["sha"] = Value::from(head.clone());
+        self.fake.set_head_sha(REPO, self.number, &head);
+        self.sync_files();
+    }
+
+    /// Records the current payload as a `pull_request` delivery.
+    fn deliver(&self, delivery: &str) -> intake::Intake {
+        let body = self.payload.to_string();
+        let events = parse_event("pull_request", body.as_bytes()).expect("a pull_request");
+        intake::record(&self.shared.store, "pull_request", delivery, events).expect("recorded")
+    }
+
+    /// Claims the next job and runs it, as a worker does; returns its id.
+    async fn run_next_job(&self) -> i64 {
+        let job = self
+            .shared
+            .store
+            .claim(WORKER, self.shared.settings.lease)
+            .expect("claim")
+            .expect("a queued job");
+        let id = job.id;
+        jobs::run_job(&self.shared, WORKER, job).await;
+        id
+    }
+
+    fn state(&self, job: i64) -> (JobState, Option<String>) {
+        let job = self.shared.store.job(job).expect("read").expect("the job");
+        (job.state, job.error)
+    }
+
+    fn comment_bodies(&self) -> Vec<String> {
+        self.fake
+            .issue_comments(REPO, self.number)
+            .into_iter()
+            .map(|c| c.body)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_job_posts_one_comment_one_review_and_completes_its_check_run() {
+    let world = World::lint_only();
+    let intake = world.deliver("d-1");
+    assert_eq!(intake.result, IntakeResult::Enqueued);
+    let job = world.run_next_job().await;
+    assert_eq!(intake.jobs, vec![job]);
+    assert_eq!(world.state(job), (JobState::Succeeded, None));
+
+    let comments = world.comment_bodies();
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    assert!(
+        comments[0].starts_with("<!-- layercake:summary"),
+        "{}",
+        comments[0]
+    );
+    assert!(comments[0].contains("LC201"), "{}", comments[0]);
+    assert!(
+        comments[0].contains("the test builds nothing"),
+        "{}",
+        comments[0]
+    );
+    let reviews = world.fake.reviews(REPO, world.number);
+    assert_eq!(reviews.len(), 1, "{reviews:#?}");
+    assert!(
+        reviews[0].comments.iter().any(|c| c.body.contains("LC201")),
+        "{reviews:#?}"
+    );
+    let runs = world.fake.check_runs(REPO);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    let run = &runs[0];
+    assert_eq!(run.name, "layercake");
+    assert_eq!(run.head_sha, world.head());
+    assert_eq!(run.external_id.as_deref(), Some(job.to_string().as_str()));
+    assert_eq!(run.status, "completed");
+    // The new LC201 is a warning: at the default fail-on, the check fails.
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{run:#?}");
+    let summary = run.output_summary.as_deref().unwrap_or_default();
+    assert!(summary.contains("LC201"), "{run:#?}");
+
+    // The same delivery again is no new job; the same job run again (a
+    // crash before its end was recorded) posts nothing new.
+    assert_eq!(world.deliver("d-1").result, IntakeResult::Duplicate);
+    let writes = world.fake.writes();
+    let again = world.shared.store.job(job).expect("read").expect("the job");
+    jobs::run_job(&world.shared, WORKER, again).await;
+    assert_eq!(world.comment_bodies().len(), 1);
+    assert_eq!(world.fake.check_runs(REPO).len(), 1);
+    assert_eq!(world.fake.reviews(REPO, world.number).len(), 1);
+    assert_eq!(
+        world.fake.writes(),
+        writes + 1,
+        "only the check run completed again: {:#?}",
+        world.fake.requests()
+    );
+}
+
+#[tokio::test]
+async fn a_forks_job_is_lint_only_and_says_so() {
+    // The server would build (with a docker that cannot exist), but not a fork's code.
+    let mut world = World::new(
+        ForkPolicy::Label("safe-to-build".to_string()),
+        Building::Build(BuildOptions::default()),
+    );
+    world.payload["pull_request"]["head"]["repo"]["full_name"] = Value::from("someone/fork");
+    world.fake.add_pull_request_from_payload(&world.payload);
+    assert_eq!(world.deliver("fork-1").result, IntakeResult::Enqueued);
+    let job = world.run_next_job().await;
+    assert_eq!(world.state(job), (JobState::Succeeded, None));
+    let comments = world.comment_bodies();
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    assert!(comments[0].contains("comes from a fork"), "{}", comments[0]);
+    assert!(comments[0].contains("`safe-to-build`"), "{}", comments[0]);
+    assert!(comments[0].contains("LC201"), "{}", comments[0]);
+    let runs = world.fake.check_runs(REPO);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("failure"), "{runs:#?}");
+}
+
+#[tokio::test]
+async fn an_installation_whose_token_cannot_write_fails_the_job_and_posts_nothing() {
+    let world = World::lint_only();
+    world
+        .fake
+        .set_installation_access(INSTALLATION, Access::ReadOnly);
+    world.deliver("ro-1");
+    let job = world.run_next_job().await;
+    let (state, error) = world.state(job);
+    assert_eq!(state, JobState::Failed);
+    let error = error.expect("the job's error");
+    assert!(
+        error.contains("Resource not accessible by integration"),
+        "{error}"
+    );
+    assert!(world.comment_bodies().is_empty());
+    assert!(world.fake.check_runs(REPO).is_empty());
+    assert!(world.fake.reviews(REPO, world.number).is_empty());
+    assert!(
+        world
+            .fake
+            .requests()
+            .iter()
+            .filter(|r| r.is_write())
+            .all(|r| r.status == 403 || r.path.ends_with("/access_tokens")),
+        "{:#?}",
+        world.fake.requests()
+    );
+}
+
+#[tokio::test]
+async fn a_job_a_newer_push_superseded_posts_nothing_and_the_newer_one_reviews() {
+    let mut world = World::lint_only();
+    assert_eq!(world.deliver("s-1").result, IntakeResult::Enqueued);
+    // The first job is running when the push comes.
+    let first = world
+        .shared
+        .store
+        .claim(WORKER, world.shared.settings.lease)
+        .expect("claim")
+        .expect("the first job");
+    world.push(&HEAD_DOCKERFILE.replace("USER node\n", "USER node\nRUN sudo true\n"));
+    let newer = world.deliver("s-2");
+    assert_eq!(newer.result, IntakeResult::Enqueued);
+    let first_id = first.id;
+    jobs::run_job(&world.shared, WORKER, first).await;
+    assert_eq!(world.state(first_id), (JobState::Superseded, None));
+    assert!(world.comment_bodies().is_empty());
+    assert!(world.fake.check_runs(REPO).is_empty());
+
+    let second = world.run_next_job().await;
+    assert_eq!(newer.jobs, vec![second]);
+    assert_eq!(world.state(second), (JobState::Succeeded, None));
+    let comments = world.comment_bodies();
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    assert!(
+        comments[0].contains("LC405"),
+        "the newer head's finding: {}",
+        comments[0]
+    );
+    let runs = world.fake.check_runs(REPO);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].head_sha, world.head());
+}
+
+#[tokio::test]
+async fn closing_a_pull_request_stops_its_running_job_before_it_posts() {
+    let world = World::lint_only();
+    world.deliver("c-1");
+    let job = world
+        .shared
+        .store
+        .claim(WORKER, world.shared.settings.lease)
+        .expect("claim")
+        .expect("the job");
+    // Closed while the job runs: GitHub says so when the job asks.
+    let mut closed = world.payload.clone();
+    closed["action"] = Value::from("closed");
+    let events = parse_event("pull_request", closed.to_string().as_bytes()).expect("parsed");
+    let intake =
+        intake::record(&world.shared.store, "pull_request", "c-2", events).expect("recorded");
+    assert_eq!(intake.result, IntakeResult::Cancelled);
+    world.fake.set_pr_state(REPO, world.number, "closed");
+    let id = job.id;
+    jobs::run_job(&world.shared, WORKER, job).await;
+    assert_eq!(world.state(id), (JobState::Cancelled, None));
+    assert!(world.comment_bodies().is_empty());
+    assert!(world.fake.check_runs(REPO).is_empty());
+    assert!(
+        world
+            .shared
+            .store
+            .claim(WORKER, world.shared.settings.lease)
+            .expect("claim")
+            .is_none(),
+        "nothing left to run"
+    );
+}
