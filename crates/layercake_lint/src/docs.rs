@@ -11,9 +11,10 @@ pub fn rule_doc_markdown(meta: &RuleMeta) -> String {
     let _ = writeln!(out, "# {} {}\n", meta.code, meta.name);
     let _ = writeln!(
         out,
-        "Category: **{}** · default severity: **{}**\n\n{}.\n",
+        "Category: **{}** · default severity: **{}** · ONBUILD triggers: **{}**\n\n{}.\n",
         meta.category.as_str(),
         meta.default_severity.as_str(),
+        onbuild_word(meta),
         meta.summary
     );
     out.push_str(meta.doc.trim());
@@ -24,22 +25,39 @@ pub fn rule_doc_markdown(meta: &RuleMeta) -> String {
 /// The index page `docs/rules/README.md`: every rule with a link to its page.
 pub fn rules_index_markdown() -> String {
     let mut out = String::from(
-        "# Rules\n\nGenerated from the rules' own documentation (`layercake explain CODE` prints the same text).\n\n| code | name | category | severity | summary |\n|---|---|---|---|---|\n",
+        "# Rules\n\nGenerated from the rules' own documentation (`layercake explain CODE` prints the same text).\n\n\
+        An `ONBUILD` instruction registers a trigger that runs in every build `FROM` this image, right after that FROM. \
+        The rules marked *checked* in the ONBUILD column also check the triggered instruction, as the instruction it is \
+        (`ONBUILD RUN apt-get install …` gets the apt rules' findings, on the ONBUILD line), with the triggers of one stage \
+        taken as a stage of their own that starts with the ENV, USER and WORKDIR the stage ends with. \
+        The others do not: what they conclude from stage order, the stage graph, the layers below, the rest of the \
+        Dockerfile or the build context cannot hold for a child build nobody has written yet. \
+        A fix that would add or move whole instructions is not offered on a trigger.\n\n\
+        | code | name | category | severity | ONBUILD | summary |\n|---|---|---|---|---|---|\n",
     );
     for rule in RULES {
         let m = rule.meta();
         let _ = writeln!(
             out,
-            "| [{}]({}.md) | {} | {} | {} | {} |",
+            "| [{}]({}.md) | {} | {} | {} | {} | {} |",
             m.code,
             m.code,
             m.name,
             m.category.as_str(),
             m.default_severity.as_str(),
+            onbuild_word(m),
             m.summary
         );
     }
     out
+}
+
+/// Whether the rule checks ONBUILD triggers, as the docs say it.
+fn onbuild_word(meta: &RuleMeta) -> &'static str {
+    let applies = RULES
+        .iter()
+        .any(|rule| rule.meta().code == meta.code && rule.applies_to_onbuild_triggers());
+    if applies { "checked" } else { "not checked" }
 }
 
 /// The sections every rule's documentation has, in order.

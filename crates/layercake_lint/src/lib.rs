@@ -8,6 +8,7 @@ mod dependency_install;
 mod docs;
 mod finding;
 mod fix;
+mod onbuild;
 mod package_install;
 mod registry;
 mod rule;
@@ -54,11 +55,6 @@ pub fn lint_source_in_context(
         },
     );
     let line_index = LineIndex::new(source);
-    let run_commands: Vec<Vec<shell_command::SimpleCommand>> = dockerfile
-        .instructions
-        .iter()
-        .map(shell_command::run_commands)
-        .collect();
     let ctx = LintContext {
         path,
         source,
@@ -66,18 +62,22 @@ pub fn lint_source_in_context(
         model: &model,
         line_index: &line_index,
         build_context,
-        run_commands: &run_commands,
+        run_commands: &run_commands_of(&dockerfile),
     };
-    let mut findings = Vec::new();
-    for rule in RULES {
-        let meta = rule.meta();
-        if !settings.is_enabled(meta.code) {
-            continue;
+    let mut findings = run_rules(&ctx, settings, |_| true);
+    // A trigger runs in a child build, from that build's context.
+    for triggers in onbuild::trigger_files(&dockerfile, &model, source) {
+        let ctx = LintContext {
+            dockerfile: &triggers.dockerfile,
+            model: &triggers.model,
+            build_context: None,
+            run_commands: &run_commands_of(&triggers.dockerfile),
+            ..ctx
+        };
+        for mut finding in run_rules(&ctx, settings, |rule| rule.applies_to_onbuild_triggers()) {
+            triggers.confine_fix(&mut finding);
+            findings.push(finding);
         }
-        let mut sink =
-            FindingSink::new(meta, settings.severity_of(meta.code, meta.default_severity));
-        rule.check(&ctx, &mut sink);
-        findings.extend(sink.into_findings());
     }
     let (mut findings, _unknown) = apply_suppressions(&dockerfile, source, findings);
     // Where BuildKit cannot parse the file, edits computed from the recovered
@@ -94,4 +94,35 @@ pub fn lint_source_in_context(
         source: source.to_string(),
         findings,
     }
+}
+
+/// The simple commands of each instruction, split once per file.
+fn run_commands_of(
+    dockerfile: &layercake_syntax::Dockerfile,
+) -> Vec<Vec<shell_command::SimpleCommand>> {
+    dockerfile
+        .instructions
+        .iter()
+        .map(shell_command::run_commands)
+        .collect()
+}
+
+/// The findings of the enabled rules that `applies` to.
+fn run_rules(
+    ctx: &LintContext<'_>,
+    settings: &LintSettings,
+    applies: impl Fn(&dyn Rule) -> bool,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for &rule in RULES {
+        let meta = rule.meta();
+        if !settings.is_enabled(meta.code) || !applies(rule) {
+            continue;
+        }
+        let mut sink =
+            FindingSink::new(meta, settings.severity_of(meta.code, meta.default_severity));
+        rule.check(ctx, &mut sink);
+        findings.extend(sink.into_findings());
+    }
+    findings
 }

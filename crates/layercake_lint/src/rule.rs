@@ -125,6 +125,14 @@ pub trait Rule: Sync {
     fn subject(&self) -> FindingSubject {
         FindingSubject::Instruction
     }
+    /// Whether the rule also checks ONBUILD triggers, each stage's triggers
+    /// as the stage they run in (a FROM and the triggered instructions; see
+    /// `onbuild.rs`). Say yes when the rule judges an instruction by itself
+    /// and its stage's state, not by the stage graph, the layers below, what
+    /// comes after in the child's Dockerfile, or the build context.
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        false
+    }
 }
 
 /// What a finding is about.

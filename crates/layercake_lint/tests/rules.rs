@@ -448,3 +448,99 @@ fn messages_quote_dockerfile_text_whatever_it_holds() {
         "{description:?}"
     );
 }
+
+/// ONBUILD triggers are checked by the rules that apply to them
+/// (`Rule::applies_to_onbuild_triggers`), and by no other: each such rule has
+/// a case in `fixtures/onbuild-triggers.dockerfile` that must fire, with its
+/// finding on an ONBUILD line, and one that must not; rules that do not apply
+/// have cases where they would fire if they did. A case is named after the
+/// rule it is about (`LC302 …`).
+#[test]
+fn onbuild_triggers_are_checked_by_the_rules_that_apply_to_them() {
+    let cases = read_cases(&fixtures_dir().join("onbuild-triggers.dockerfile"));
+    let code_of = |case: &Case| {
+        case.name
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut snapshot = String::new();
+    for case in &cases {
+        let code = code_of(case);
+        let rule = layercake_lint::rule_by_code(&code)
+            .unwrap_or_else(|| panic!("case `{}` names no rule", case.name));
+        assert!(
+            rule.applies_to_onbuild_triggers() || !case.fires,
+            "{code} does not apply to triggers, so `{}` cannot fire",
+            case.name
+        );
+        let report = lint_case(case, &case.source);
+        let findings: Vec<_> = report.findings.iter().filter(|f| f.code == code).collect();
+        if !case.fires {
+            assert!(
+                findings.is_empty(),
+                "`{}` should not fire: {findings:?}",
+                case.name
+            );
+            continue;
+        }
+        assert!(
+            !findings.is_empty(),
+            "`{}` should fire and does not",
+            case.name
+        );
+        let index = LineIndex::new(&case.source);
+        let _ = writeln!(snapshot, "── {} ──", case.name);
+        for finding in &findings {
+            let line = index.line_text(&case.source, index.line_of(finding.range.start()));
+            assert!(
+                line.trim_start().starts_with("ONBUILD"),
+                "`{}`: finding not on an ONBUILD line: {line}",
+                case.name
+            );
+            let start = index.line_column(&case.source, finding.range.start());
+            let _ = writeln!(
+                snapshot,
+                "{}:{} {}",
+                start.line, start.column, finding.message
+            );
+        }
+        let fixes: Vec<_> = findings
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .filter(|f| f.applicability != Applicability::DisplayOnly)
+            .collect();
+        if fixes.is_empty() {
+            continue;
+        }
+        let (fixed, _) = apply_fixes(&case.source, fixes.iter().copied());
+        let _ = writeln!(snapshot, "fixed:\n{}", fixed.trim_end());
+        let triggers = |text: &str| text.lines().filter(|l| l.starts_with("ONBUILD")).count();
+        assert_eq!(
+            triggers(&fixed),
+            triggers(&case.source),
+            "fix of `{}` moves instructions out of their ONBUILD:\n{fixed}",
+            case.name
+        );
+        assert!(
+            lint_case(case, &fixed)
+                .findings
+                .iter()
+                .all(|f| f.code != code),
+            "fix of `{}` re-triggers {code}:\n{fixed}",
+            case.name
+        );
+    }
+    for rule in RULES.iter().filter(|r| r.applies_to_onbuild_triggers()) {
+        let code = rule.meta().code;
+        for fires in [true, false] {
+            assert!(
+                cases.iter().any(|c| c.fires == fires && code_of(c) == code),
+                "{code} applies to triggers but has no ONBUILD case that {}",
+                if fires { "fires" } else { "must not fire" }
+            );
+        }
+    }
+    insta::assert_snapshot!("onbuild-triggers", snapshot);
+}

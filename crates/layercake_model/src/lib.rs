@@ -40,6 +40,12 @@ pub struct ModelOptions {
     /// automatic ARGs (`TARGETPLATFORM`, `BUILDARCH`, …); `None` means
     /// [`DEFAULT_PLATFORM`].
     pub platform: Option<String>,
+    /// What a stage built FROM an image starts with, when that image's
+    /// configuration is known: its ENV, USER, WORKDIR and SHELL (the `args`
+    /// are ignored: an image carries no build arguments). `None`, the
+    /// default, knows nothing of the image. The ONBUILD triggers of a stage
+    /// run in a child build right after its FROM, on this stage's final state.
+    pub image_state: Option<InstructionState>,
 }
 
 /// The model of one Dockerfile.
@@ -664,7 +670,14 @@ impl<'a> Builder<'a> {
                 stage: Some(index),
                 ..parent.final_state.clone()
             },
-            None => InstructionState::initial(Some(index)),
+            None => match &self.options.image_state {
+                Some(image) => InstructionState {
+                    stage: Some(index),
+                    args: OrdMap::new(),
+                    ..image.clone()
+                },
+                None => InstructionState::initial(Some(index)),
+            },
         };
         let mut onbuild_triggers = Vec::new();
         for position in range.clone() {

@@ -364,3 +364,24 @@ fn expansion_errors_reach_the_caller() {
         other => panic!("expected an image base, got {other:?}"),
     }
 }
+
+#[test]
+fn a_stage_from_an_image_starts_with_its_known_state() {
+    let parent = model("FROM alpine\nARG V=1\nENV PIP_NO_CACHE_DIR=1\nUSER app\nWORKDIR /srv\n");
+    let options = ModelOptions {
+        image_state: Some(parent.stages[0].final_state.clone()),
+        ..ModelOptions::default()
+    };
+    let child = model_with("FROM alpine\nRUN id\nFROM scratch AS other\n", &options);
+    let state = &child.instructions[1];
+    assert_eq!(state.user.as_deref(), Some("app"));
+    assert_eq!(state.workdir, "/srv");
+    assert_eq!(
+        state.env.get("PIP_NO_CACHE_DIR").map(String::as_str),
+        Some("1")
+    );
+    assert!(state.args.is_empty(), "an image carries no build arguments");
+    assert_eq!(state.stage, Some(0));
+    // Without it, nothing is known of the image.
+    assert_eq!(model("FROM alpine\nRUN id\n").instructions[1].user, None);
+}

@@ -34,6 +34,7 @@ impl ParsedSide {
                 target: target.map(str::to_string),
                 build_args: build_args.clone(),
                 platform: platform.map(str::to_string),
+                ..ModelOptions::default()
             },
         );
         ParsedSide {

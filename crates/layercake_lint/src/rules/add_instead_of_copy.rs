@@ -85,6 +85,10 @@ impl Rule for AddInsteadOfCopy {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         for index in shipped_instructions(ctx.model) {
             let Some(add) = ctx.dockerfile.instructions.get(index) else {

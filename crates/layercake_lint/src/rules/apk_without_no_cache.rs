@@ -56,6 +56,10 @@ impl Rule for ApkWithoutNoCache {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let removals = LaterRemovals::new(ctx, Cache::Apk);
         for (index, run) in shipped_runs(ctx) {

@@ -60,6 +60,10 @@ impl Rule for AptGetInstallWithoutYes {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         for (index, instruction) in ctx.dockerfile.instructions.iter().enumerate() {
             if instruction.keyword != Keyword::Run

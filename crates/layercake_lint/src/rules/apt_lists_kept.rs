@@ -69,6 +69,10 @@ impl Rule for AptListsKept {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let removals = LaterRemovals::new(ctx, Cache::AptLists);
         for (index, run) in shipped_runs(ctx) {

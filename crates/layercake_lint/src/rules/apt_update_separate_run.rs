@@ -75,6 +75,10 @@ impl Rule for AptUpdateSeparateRun {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let instructions = &ctx.dockerfile.instructions;
         for stage in &ctx.model.stages {

@@ -66,6 +66,10 @@ impl Rule for AptWithoutNoInstallRecommends {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         for (index, run) in shipped_runs(ctx) {
             let commands = ctx.run_commands_at(index);

@@ -68,6 +68,10 @@ impl Rule for BroadCopyBeforeInstall {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let instructions = &ctx.dockerfile.instructions;
         for stage in &ctx.model.stages {

@@ -93,6 +93,10 @@ impl Rule for InstallWithoutCacheMount {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         for stage in &ctx.model.stages {
             let base = stage_base_image(ctx, stage.index).map(image_facts);

@@ -64,6 +64,10 @@ impl Rule for PackageManagerCacheKept {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let npm = LaterRemovals::new(ctx, Cache::Npm);
         let yarn = LaterRemovals::new(ctx, Cache::Yarn);

@@ -62,6 +62,10 @@ impl Rule for PipWithoutNoCacheDir {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let removals = LaterRemovals::new(ctx, Cache::Pip);
         for (index, run) in shipped_runs(ctx) {

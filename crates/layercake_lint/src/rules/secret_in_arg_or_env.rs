@@ -184,6 +184,10 @@ impl Rule for SecretInArgOrEnv {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let shipped = shipped_stages(ctx);
         let mut reported_globals: BTreeSet<String> = BTreeSet::new();

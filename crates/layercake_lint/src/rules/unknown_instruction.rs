@@ -71,13 +71,16 @@ impl Rule for UnknownInstruction {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         for instruction in &ctx.dockerfile.instructions {
-            let inner = instruction.onbuild_trigger().unwrap_or(instruction);
-            if inner.keyword != Keyword::Unknown {
+            if instruction.keyword != Keyword::Unknown {
                 continue;
             }
-            let word = &inner.keyword_word.text;
+            let word = &instruction.keyword_word.text;
             let message = match closest(word, KNOWN, 2) {
                 Some(known) => {
                     format!(
@@ -90,7 +93,7 @@ impl Rule for UnknownInstruction {
                     code_span(word)
                 ),
             };
-            sink.report(inner.keyword_word.range, message, None);
+            sink.report(instruction.keyword_word.range, message, None);
         }
     }
 }

@@ -117,6 +117,10 @@ impl Rule for VolatileValueBeforeExpensiveStep {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         for stage in &ctx.model.stages {
             let range = stage.instructions.start + 1..stage.instructions.end;

@@ -59,6 +59,10 @@ impl Rule for YumWithoutClean {
         &META
     }
 
+    fn applies_to_onbuild_triggers(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
         let removals = LaterRemovals::new(ctx, Cache::Rpm);
         for (index, run) in shipped_runs(ctx) {
