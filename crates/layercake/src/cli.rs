@@ -145,7 +145,9 @@ pub enum ListFormat {
 /// `layercake explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A rule code (`LC201`) or name (`broad-copy-before-install`).
+    /// A rule code (`LC201`) or name (`broad-copy-before-install`), or a
+    /// hadolint code (`DL3015`) or BuildKit check (`JSONArgsRecommended`):
+    /// then the layercake rules it stands for.
     pub rule: String,
 }
 

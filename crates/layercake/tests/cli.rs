@@ -284,6 +284,34 @@ fn rules_and_explain() {
     assert_eq!(stdout(&explain), page, "explain prints the generated page");
 }
 
+/// `explain` names a rule in hadolint and BuildKit, and takes those names.
+#[test]
+fn explain_names_the_rule_in_hadolint_and_buildkit() {
+    let root = repo_root();
+    let head = |args: &[&str]| {
+        let out = layercake(&root, args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        let pages: Vec<String> = text
+            .split("\n# ")
+            .map(|page| page.lines().take(7).collect::<Vec<_>>().join("\n"))
+            .collect();
+        pages.join("\n…\n# ")
+    };
+    let by_code = head(&["explain", "LC501"]);
+    assert_eq!(head(&["explain", "DL3025"]), by_code);
+    assert_eq!(head(&["explain", "jsonargsrecommended"]), by_code);
+    let several = head(&["explain", "dl3022"]);
+    insta::assert_snapshot!(format!("{by_code}\n\n── explain dl3022 ──\n{several}"));
+    let none = layercake(&root, &["explain", "DL3008"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("docs/comparison.md"),
+        "{}",
+        stderr(&none)
+    );
+}
+
 #[test]
 fn parse_prints_ranges_flags_and_heredocs() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,6 +1,7 @@
 //! Rule documentation, generated from the rules themselves: `layercake
 //! explain` prints it and `docs/rules/` holds it (a test keeps them equal).
 
+use crate::equivalents::equivalents_of;
 use crate::registry::RULES;
 use crate::rule::RuleMeta;
 use std::fmt::Write;
@@ -16,6 +17,21 @@ pub fn rule_doc_markdown(meta: &RuleMeta) -> String {
         meta.default_severity.as_str(),
         onbuild_word(meta),
         meta.summary
+    );
+    let equivalents = equivalents_of(meta.code);
+    let names = |list: &[&str]| {
+        if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        }
+    };
+    // What suppressions written for hadolint and BuildKit name this rule by.
+    let _ = writeln!(
+        out,
+        "hadolint: **{}** · BuildKit check: **{}**\n",
+        names(equivalents.hadolint),
+        names(equivalents.buildkit)
     );
     out.push_str(meta.doc.trim());
     out.push('\n');

@@ -6,6 +6,7 @@ mod build_context;
 mod build_step;
 mod dependency_install;
 mod docs;
+mod equivalents;
 mod finding;
 mod fix;
 mod onbuild;
@@ -21,6 +22,10 @@ mod suppression;
 
 pub use build_context::BuildContextInfo;
 pub use docs::{DOC_SECTIONS, rule_doc_markdown, rules_index_markdown};
+pub use equivalents::{
+    EQUIVALENTS, Equivalents, equivalents_markdown, equivalents_of, rules_for_buildkit_check,
+    rules_for_hadolint,
+};
 pub use finding::{Applicability, Category, Edit, FileReport, Finding, Fix, Severity, code_span};
 pub use fix::apply_fixes;
 pub use package_install::is_build_package;

@@ -41,7 +41,8 @@ The fix deletes the overridden instruction. It is safe: the built image is
 the same.
 
 ## Equivalents
-hadolint: DL4003 (multiple CMD), DL4004 (multiple ENTRYPOINT). BuildKit:
+hadolint: DL4003 (multiple CMD), DL4004 (multiple ENTRYPOINT), DL3012
+(multiple HEALTHCHECK). BuildKit:
 `MultipleInstructionsDisallowed`.
 "#,
 };
