@@ -1,5 +1,6 @@
-//! Inline suppressions: `# layercake ignore=CODE` comments in the Dockerfile.
+//! Suppressions: comments in the Dockerfile that turn findings off.
 //!
+//! layercake's own:
 //! - `# layercake ignore=LC201,LC202` on the comment lines directly above an
 //!   instruction (other comment lines may stand between; a blank line breaks
 //!   the link) suppresses those rules' findings that start inside the instruction.
@@ -9,8 +10,23 @@
 //! (`broad-copy-before-install`). Codes may be separated by commas and/or
 //! spaces; text after ` -- ` is a free reason. A code no rule has is returned
 //! as an [`UnknownSuppression`] so the caller can report it.
+//!
+//! And those written for other tools, through the table of equivalent names
+//! (`equivalents.rs`):
+//! - hadolint's `# hadolint ignore=DL3015,DL3009` (placed like
+//!   `layercake ignore`) and `# hadolint global ignore=DL3015` (the whole
+//!   file) suppress the layercake rules those DL codes stand for. Codes with
+//!   no layercake rule (ShellCheck's, DL3008) are hadolint's business: they
+//!   are neither applied nor reported.
+//! - BuildKit's `# check=skip=JSONArgsRecommended,…` parser directive
+//!   suppresses the rules those checks stand for in the whole file;
+//!   `skip=all` every rule that has a BuildKit check. `error=true` (BuildKit
+//!   then fails the build on a check's warning) raises the findings of the
+//!   rules with a BuildKit check that is not skipped to `error`.
 
+use crate::equivalents::{EQUIVALENTS, rules_for_buildkit_check, rules_for_hadolint};
 use crate::finding::Finding;
+use crate::finding::Severity;
 use crate::registry::{rule_by_code, rule_by_name};
 use layercake_syntax::{Comment, Dockerfile, LineIndex, TextRange};
 use std::collections::{BTreeSet, HashMap};
@@ -46,6 +62,8 @@ pub struct Suppressions {
     file: BTreeSet<&'static str>,
     /// Instruction range → the codes suppressed inside it.
     instructions: Vec<(TextRange, BTreeSet<&'static str>)>,
+    /// Rules whose findings are errors (`# check=error=true`).
+    errors: BTreeSet<&'static str>,
     unknown: Vec<UnknownSuppression>,
 }
 
@@ -58,7 +76,8 @@ impl Suppressions {
         // Comment lines by line number; each links upwards to the next instruction.
         let mut ignores_by_line: HashMap<usize, Option<IgnoreComment>> = HashMap::new();
         for comment in &dockerfile.comments {
-            let ignore = read_ignore_comment(comment, source);
+            let ignore = read_ignore_comment(comment, source)
+                .or_else(|| read_hadolint_comment(comment, source));
             if let Some(ignore) = &ignore {
                 suppressions.unknown.extend(ignore.unknown.iter().cloned());
                 if ignore.scope == Scope::File {
@@ -66,6 +85,18 @@ impl Suppressions {
                 }
             }
             ignores_by_line.insert(index.line_of(comment.range.start()), ignore);
+        }
+        for directive in dockerfile.directives.iter().filter(|d| d.name == "check") {
+            let check = read_check_directive(&directive.value);
+            suppressions.file.extend(check.skipped.iter().copied());
+            if check.error {
+                suppressions.errors.extend(
+                    EQUIVALENTS
+                        .iter()
+                        .filter(|e| !e.buildkit.is_empty() && !check.skipped.contains(e.code))
+                        .map(|e| e.code),
+                );
+            }
         }
         // Parser directives look like comments to a reader: they do not break the link.
         for directive in &dockerfile.directives {
@@ -107,14 +138,25 @@ impl Suppressions {
         })
     }
 
+    /// The severity `finding` has in this file: `error` where
+    /// `# check=error=true` makes BuildKit fail on its check.
+    pub fn severity_of(&self, finding: &Finding) -> Severity {
+        if self.errors.contains(finding.code) {
+            Severity::Error
+        } else {
+            finding.severity
+        }
+    }
+
     /// Codes in suppression comments that no rule has, in file order.
     pub fn unknown(&self) -> &[UnknownSuppression] {
         &self.unknown
     }
 }
 
-/// Drops the findings that `# layercake ignore` comments suppress, and returns
-/// the codes those comments name that no rule has.
+/// Drops the findings that suppression comments and `# check=skip=` remove,
+/// raises those `# check=error=true` makes errors, and returns the codes
+/// `# layercake ignore` comments name that no rule has.
 pub fn apply_suppressions(
     dockerfile: &Dockerfile,
     source: &str,
@@ -124,6 +166,10 @@ pub fn apply_suppressions(
     let kept = findings
         .into_iter()
         .filter(|f| !suppressions.is_suppressed(f))
+        .map(|f| Finding {
+            severity: suppressions.severity_of(&f),
+            ..f
+        })
         .collect();
     (kept, suppressions.unknown)
 }
@@ -193,6 +239,72 @@ fn read_ignore_comment(comment: &Comment, source: &str) -> Option<IgnoreComment>
         rest = after;
     }
     Some(ignore)
+}
+
+/// Reads `# hadolint [global] ignore=DL3015,DL3009`: the layercake rules
+/// those codes stand for. `None` for any other comment.
+fn read_hadolint_comment(comment: &Comment, source: &str) -> Option<IgnoreComment> {
+    let body = comment.range.slice(source).strip_prefix('#')?.trim_start();
+    let rest = strip_prefix_ignore_case(body, "hadolint")?;
+    let rest = rest.strip_prefix(char::is_whitespace)?.trim_start();
+    let (scope, rest) = match strip_prefix_ignore_case(rest, "global") {
+        Some(after) if after.starts_with(char::is_whitespace) => (Scope::File, after.trim_start()),
+        _ => (Scope::Instruction, rest),
+    };
+    let list = strip_prefix_ignore_case(rest, "ignore")?
+        .trim_start()
+        .strip_prefix('=')?;
+    let codes = list
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .take_while(|token| !token.starts_with('#'))
+        .flat_map(rules_for_hadolint)
+        .collect();
+    Some(IgnoreComment {
+        scope,
+        codes,
+        unknown: Vec::new(),
+    })
+}
+
+/// What BuildKit's `# check=` directive says.
+struct CheckDirective {
+    /// The rules of the skipped checks.
+    skipped: BTreeSet<&'static str>,
+    /// `error=true`.
+    error: bool,
+}
+
+/// Reads the value of `# check=skip=A,B;error=true` as BuildKit does:
+/// `;`-separated `key=value` pairs; `skip=all` skips every check.
+fn read_check_directive(value: &str) -> CheckDirective {
+    let mut check = CheckDirective {
+        skipped: BTreeSet::new(),
+        error: false,
+    };
+    for pair in value.split(';') {
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
+        match key.trim().to_ascii_lowercase().as_str() {
+            "skip" => {
+                for name in value.split(',').map(str::trim) {
+                    if name.eq_ignore_ascii_case("all") {
+                        check.skipped.extend(
+                            EQUIVALENTS
+                                .iter()
+                                .filter(|e| !e.buildkit.is_empty())
+                                .map(|e| e.code),
+                        );
+                    } else {
+                        check.skipped.extend(rules_for_buildkit_check(name));
+                    }
+                }
+            }
+            "error" => check.error = value.trim().eq_ignore_ascii_case("true"),
+            _ => {}
+        }
+    }
+    check
 }
 
 /// `text` without `prefix`, compared ASCII-case-insensitively.
@@ -339,6 +451,109 @@ mod tests {
         let source = "FROM a\nRUN <<EOF\n# layercake ignore-file=LC001\necho hi\nEOF\nRUN y\n";
         let (kept, _) = run(source, &[("LC001", "RUN y")]);
         assert_eq!(kept, ["LC001 at RUN y"]);
+    }
+
+    #[test]
+    fn hadolint_ignore_suppresses_the_rules_its_codes_stand_for() {
+        // DL3015 is LC302; DL3009 is LC303; DL3008 and SC2086 have no rule.
+        let source = "FROM debian\n# hadolint ignore=DL3015, DL3008,SC2086\nRUN a\nRUN b\n";
+        let (kept, unknown) = run(
+            source,
+            &[("LC302", "RUN a"), ("LC303", "RUN a"), ("LC302", "RUN b")],
+        );
+        assert_eq!(kept, ["LC303 at RUN a", "LC302 at RUN b"]);
+        assert!(unknown.is_empty(), "hadolint's own codes are not reported");
+
+        let one_code_many_rules = "FROM a\n#hadolint ignore=dl3022\nCOPY --from=x / /\n";
+        let (kept, _) = run(
+            one_code_many_rules,
+            &[("LC101", "COPY"), ("LC104", "COPY"), ("LC106", "COPY")],
+        );
+        assert_eq!(kept, ["LC106 at COPY"]);
+
+        let linked = "FROM a\n# hadolint ignore=DL3025\n# why\nCMD x\n";
+        assert!(run(linked, &[("LC501", "CMD x")]).0.is_empty());
+        let broken = "FROM a\n# hadolint ignore=DL3025\n\nCMD x\n";
+        assert_eq!(run(broken, &[("LC501", "CMD x")]).0, ["LC501 at CMD x"]);
+    }
+
+    #[test]
+    fn hadolint_global_ignore_covers_the_file() {
+        let source = "FROM a\nRUN x\n# hadolint global ignore=DL3002,DL3006\nRUN y\n";
+        let (kept, _) = run(
+            source,
+            &[("LC401", "FROM a"), ("LC403", "FROM a"), ("LC302", "RUN y")],
+        );
+        assert_eq!(kept, ["LC302 at RUN y"]);
+        for not_ours in [
+            "# hadolint globalignore=DL3002",
+            "# hadolintignore=DL3002",
+            "# hadolint ignore DL3002",
+        ] {
+            let source = format!("FROM a\n{not_ours}\nRUN x\n");
+            assert_eq!(
+                run(&source, &[("LC401", "RUN x")]).0,
+                ["LC401 at RUN x"],
+                "{not_ours}"
+            );
+        }
+    }
+
+    #[test]
+    fn buildkit_check_skip_suppresses_the_rules_of_those_checks() {
+        let source = "# check=skip=JSONArgsRecommended,UndefinedVar\nFROM a\nRUN $X\nCMD x\n";
+        let (kept, _) = run(
+            source,
+            &[
+                ("LC501", "CMD x"),
+                ("LC505", "$X"),
+                ("LC502", "RUN"),
+                ("LC204", "RUN"),
+            ],
+        );
+        assert_eq!(kept, ["LC502 at RUN", "LC204 at RUN"]);
+
+        let all = "# check=skip=all\nFROM a\nRUN $X\nCMD x\n";
+        let (kept, _) = run(
+            all,
+            &[("LC501", "CMD x"), ("LC505", "$X"), ("LC204", "RUN")],
+        );
+        assert_eq!(
+            kept,
+            ["LC204 at RUN"],
+            "rules BuildKit has no check for stay"
+        );
+
+        // Only a directive counts: after the first instruction it is a comment.
+        let late = "FROM a\n# check=skip=all\nCMD x\n";
+        assert_eq!(run(late, &[("LC501", "CMD x")]).0, ["LC501 at CMD x"]);
+    }
+
+    #[test]
+    fn buildkit_check_error_raises_the_rules_with_a_check_to_error() {
+        let severities = |source: &str| {
+            let dockerfile = layercake_syntax::parse(source);
+            let findings = vec![
+                finding_at(source, "LC501", "CMD x"),
+                finding_at(source, "LC502", "WORKDIR"),
+                finding_at(source, "LC204", "RUN"),
+            ];
+            let (kept, _) = apply_suppressions(&dockerfile, source, findings);
+            kept.into_iter()
+                .map(|f| format!("{} {}", f.code, f.severity))
+                .collect::<Vec<_>>()
+        };
+        let body = "FROM a\nWORKDIR w\nRUN y\nCMD x\n";
+        assert_eq!(
+            severities(&format!(
+                "# check=skip=WorkdirRelativePath;error=true\n{body}"
+            )),
+            ["LC501 error", "LC204 warning"]
+        );
+        assert_eq!(
+            severities(&format!("# check=error=false\n{body}")),
+            ["LC501 warning", "LC502 warning", "LC204 warning"]
+        );
     }
 
     #[test]

@@ -544,3 +544,64 @@ fn onbuild_triggers_are_checked_by_the_rules_that_apply_to_them() {
     }
     insta::assert_snapshot!("onbuild-triggers", snapshot);
 }
+
+/// Every name in the table of equivalents turns its rule off, on each case
+/// of the rule's fixture that fires: `# hadolint ignore=DL…` above the
+/// instruction, `# hadolint global ignore=DL…` at the end of the file, and
+/// BuildKit's `# check=skip=Name` directive on the first line.
+#[test]
+fn every_equivalent_name_suppresses_its_rule() {
+    let count = |case: &Case, source: &str, code: &str| {
+        lint_case(case, source)
+            .findings
+            .iter()
+            .filter(|f| f.code == code)
+            .count()
+    };
+    for entry in layercake_lint::EQUIVALENTS {
+        let path = fixture_path(entry.code).expect("fixture");
+        for case in read_cases(&path).iter().filter(|c| c.fires) {
+            let before = count(case, &case.source, entry.code);
+            assert!(before > 0, "{}: `{}` fires", entry.code, case.name);
+            for dl in entry.hadolint {
+                let global = format!("{}\n# hadolint global ignore={dl}\n", case.source);
+                assert_eq!(
+                    count(case, &global, entry.code),
+                    0,
+                    "{dl} global: `{}`",
+                    case.name
+                );
+
+                let report = lint_case(case, &case.source);
+                let first = report.findings.iter().find(|f| f.code == entry.code);
+                let start = first.map_or(0, |f| f.range.start());
+                let dockerfile = layercake_syntax::parse(&case.source);
+                let instruction = dockerfile
+                    .instructions
+                    .iter()
+                    .find(|i| i.range.start() <= start && start <= i.range.end())
+                    .map_or(0, |i| i.range.start());
+                let line_start = case.source[..instruction].rfind('\n').map_or(0, |i| i + 1);
+                let inline = format!(
+                    "{}# hadolint ignore={dl}\n{}",
+                    &case.source[..line_start],
+                    &case.source[line_start..]
+                );
+                assert!(
+                    count(case, &inline, entry.code) < before,
+                    "{dl} above the instruction: `{}`\n{inline}",
+                    case.name
+                );
+            }
+            for check in entry.buildkit {
+                let skipped = format!("# check=skip={check}\n{}", case.source);
+                assert_eq!(
+                    count(case, &skipped, entry.code),
+                    0,
+                    "{check}: `{}`",
+                    case.name
+                );
+            }
+        }
+    }
+}
