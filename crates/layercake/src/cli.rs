@@ -36,6 +36,26 @@ pub enum Command {
     Publish(PublishArgs),
     /// Run the GitHub App's webhook server.
     Serve(ServeArgs),
+    /// Print the `.layercake.yml` equivalent to another tool's configuration.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+}
+
+/// `layercake migrate`: the tools whose configuration it reads.
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Print, as YAML on stdout, the `.layercake.yml` equivalent to a
+    /// `.hadolint.yaml`; comments say where each line comes from and what has
+    /// no equivalent.
+    Hadolint(MigrateHadolintArgs),
+}
+
+/// `layercake migrate hadolint`.
+#[derive(Debug, Args)]
+pub struct MigrateHadolintArgs {
+    /// The hadolint configuration file, or a directory holding one.
+    /// Default: `.hadolint.yaml` (or `.hadolint.yml`) in the current directory.
+    pub path: Option<PathBuf>,
 }
 
 /// `layercake lint`.

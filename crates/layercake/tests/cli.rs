@@ -272,6 +272,105 @@ fn inline_suppressions() {
     );
 }
 
+/// hadolint's and BuildKit's suppressions in the Dockerfile, and a
+/// `.hadolint.yaml` where there is no `.layercake.yml`, turn off the
+/// layercake rules they stand for; `# check=error=true` fails on the rest.
+#[test]
+fn suppressions_written_for_hadolint_and_buildkit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), ".git/HEAD", "");
+    let file = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nWORKDIR app\nUSER 10001\nCMD run\n";
+    write(dir.path(), "Dockerfile", file);
+    let lint = |args: &[&str]| {
+        let mut all = vec!["lint", "--format", "json"];
+        all.extend_from_slice(args);
+        all.push(".");
+        codes(&layercake(dir.path(), &all))
+    };
+    assert_eq!(lint(&[]), ["LC204", "LC302", "LC502", "LC501"]);
+
+    let commented = file
+        .replace(
+            "RUN apt-get",
+            "# hadolint ignore=DL3015,DL3008\nRUN apt-get",
+        )
+        .replace("CMD run", "CMD run\n# hadolint global ignore=DL3000");
+    write(dir.path(), "Dockerfile", &commented);
+    assert_eq!(lint(&[]), ["LC204", "LC501"]);
+
+    write(
+        dir.path(),
+        "Dockerfile",
+        &format!("# check=skip=JSONArgsRecommended;error=true\n{file}"),
+    );
+    assert_eq!(lint(&[]), ["LC204", "LC302", "LC502"]);
+    let out = layercake(dir.path(), &["lint", "--fail-on", "error", "."]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "LC502 is an error under error=true"
+    );
+    assert!(stdout(&out).contains("LC502 [error]"), "{}", stdout(&out));
+
+    write(dir.path(), "Dockerfile", file);
+    write(
+        dir.path(),
+        ".hadolint.yaml",
+        "ignored: [DL3025, DL3015]\nfailure-threshold: error\n",
+    );
+    assert_eq!(lint(&[]), ["LC204", "LC502"]);
+    let out = layercake(dir.path(), &["lint", "."]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "failure-threshold: error lets warnings pass"
+    );
+
+    write(dir.path(), ".layercake.yml", "fail-on: warning\n");
+    assert_eq!(
+        lint(&[]),
+        ["LC204", "LC302", "LC502", "LC501"],
+        "a .layercake.yml wins"
+    );
+}
+
+/// `layercake migrate hadolint` prints the equivalent `.layercake.yml`, which
+/// layercake reads as it is.
+#[test]
+fn migrate_hadolint_prints_the_equivalent_layercake_yml() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        ".hadolint.yml",
+        "ignored: [DL3008, DL3015, SC2086]\nfailure-threshold: style\noverride:\n  error: [DL3025]\ntrustedRegistries: [docker.io]\nformat: json\n",
+    );
+    let out = layercake(dir.path(), &["migrate", "hadolint"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out));
+    write(dir.path(), ".layercake.yml", &stdout(&out));
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM alpine:3.20\nUSER 1\nCMD run\n",
+    );
+    let lint = layercake(dir.path(), &["lint", "."]);
+    assert!(stdout(&lint).contains("LC501 [error]"), "{}", stdout(&lint));
+
+    let by_path = layercake(dir.path(), &["migrate", "hadolint", ".hadolint.yml"]);
+    assert_eq!(stdout(&by_path), stdout(&out));
+    let missing = layercake(dir.path(), &["migrate", "hadolint", "nowhere/"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let empty = tempfile::tempdir().expect("tempdir");
+    let none = layercake(empty.path(), &["migrate", "hadolint"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("no .hadolint.yaml or .hadolint.yml"),
+        "{}",
+        stderr(&none)
+    );
+}
+
 #[test]
 fn rules_and_explain() {
     let root = repo_root();

@@ -2,6 +2,7 @@
 
 use crate::budget::{Budget, BudgetLayer, check_budget};
 use crate::error::{ConfigError, ConfigLocation};
+use crate::hadolint::{is_hadolint_file, migrate_hadolint};
 use crate::images::{CheckedImage, ImageSpec, check_images, normalize_relative};
 use crate::schema::{RawBudget, RawConfig, RawOverride, RawRules};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -190,7 +191,11 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
-    Config::from_yaml(path, &text)
+    if is_hadolint_file(path) {
+        Config::from_hadolint_yaml(path, &text)
+    } else {
+        Config::from_yaml(path, &text)
+    }
 }
 
 impl Config {
@@ -230,6 +235,13 @@ impl Config {
             images,
             image_layers,
         })
+    }
+
+    /// Reads `text` as hadolint's configuration (`.hadolint.yaml`): what
+    /// [`migrate_hadolint`] turns it into. Keys with no layercake
+    /// equivalent are left out.
+    pub fn from_hadolint_yaml(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        Config::from_yaml(path, &migrate_hadolint(path, text)?)
     }
 
     /// The file, as given or as found.

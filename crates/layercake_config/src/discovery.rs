@@ -2,6 +2,7 @@
 
 use crate::config::{CliOverrides, Config, ResolvedSettings, load, normalize};
 use crate::error::ConfigError;
+use crate::hadolint::HADOLINT_FILE_NAMES;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,12 +10,34 @@ use std::sync::Arc;
 /// The file names looked for, in order: in a directory holding both, the first wins.
 pub const CONFIG_FILE_NAMES: &[&str] = &[".layercake.yml", ".layercake.yaml"];
 
-/// The configuration file in `dir` itself, if there is one.
-fn config_file_in(dir: &Path) -> Option<PathBuf> {
-    CONFIG_FILE_NAMES
+/// The first of `names` in `dir` itself, if there is one.
+fn file_in(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    names
         .iter()
         .map(|name| dir.join(name))
         .find(|path| path.is_file())
+}
+
+/// The configuration file that covers a Dockerfile in `start`: the nearest
+/// `.layercake.yml` (or `.layercake.yaml`) in `start` or above, stopping
+/// after the root of a git repository; when there is none, the nearest
+/// `.hadolint.yaml` (or `.hadolint.yml`) the same way.
+fn find_config_file(start: &Path) -> Option<PathBuf> {
+    [CONFIG_FILE_NAMES, HADOLINT_FILE_NAMES]
+        .into_iter()
+        .find_map(|names| {
+            let mut dir = Some(start);
+            while let Some(current) = dir {
+                if let Some(path) = file_in(current, names) {
+                    return Some(path);
+                }
+                if is_repository_root(current) {
+                    break;
+                }
+                dir = current.parent();
+            }
+            None
+        })
 }
 
 /// Whether the walk up stops at `dir`: the root of a repository (`.git` as a
@@ -33,32 +56,27 @@ fn start_dir(dockerfile: &Path) -> PathBuf {
 
 /// Finds and loads the configuration for `dockerfile`: the first `.layercake.yml`
 /// (or `.layercake.yaml`) in its directory or above, stopping after the root of
-/// a git repository. `None` when there is none.
+/// a git repository; without one, the first `.hadolint.yaml` (or
+/// `.hadolint.yml`) found the same way, read for what it means in layercake.
+/// `None` when there is none.
 ///
 /// To resolve many Dockerfiles, use a [`ConfigResolver`]: it reads each file once.
 pub fn discover(dockerfile: &Path) -> Result<Option<Config>, ConfigError> {
-    let mut dir = Some(start_dir(dockerfile));
-    while let Some(current) = dir {
-        if let Some(path) = config_file_in(&current) {
-            return load(&path).map(Some);
-        }
-        if is_repository_root(&current) {
-            break;
-        }
-        dir = current.parent().map(Path::to_path_buf);
-    }
-    Ok(None)
+    find_config_file(&start_dir(dockerfile))
+        .map(|path| load(&path))
+        .transpose()
 }
 
 /// Resolves the configuration of many Dockerfiles, reading each file once.
 ///
 /// With an explicit configuration (`--config PATH`) every Dockerfile uses it;
 /// otherwise each is searched for as [`discover`] does, and what a directory
-/// resolved to is remembered for the Dockerfiles beside and below it.
+/// resolved to is remembered for the Dockerfiles beside it.
 #[derive(Debug, Default)]
 pub struct ConfigResolver {
     explicit: Option<Arc<Config>>,
     by_dir: HashMap<PathBuf, Option<Arc<Config>>>,
+    by_file: HashMap<PathBuf, Arc<Config>>,
 }
 
 impl ConfigResolver {
@@ -71,7 +89,7 @@ impl ConfigResolver {
     pub fn with_explicit(config: Config) -> Self {
         ConfigResolver {
             explicit: Some(Arc::new(config)),
-            by_dir: HashMap::new(),
+            ..ConfigResolver::default()
         }
     }
 
@@ -80,28 +98,22 @@ impl ConfigResolver {
         if let Some(explicit) = &self.explicit {
             return Ok(Some(Arc::clone(explicit)));
         }
-        let mut visited = Vec::new();
-        let mut dir = Some(start_dir(dockerfile));
-        let found = loop {
-            let Some(current) = dir else { break None };
-            if let Some(cached) = self.by_dir.get(&current) {
-                break cached.clone();
-            }
-            if let Some(path) = config_file_in(&current) {
-                let config = Arc::new(load(&path)?);
-                visited.push(current);
-                break Some(config);
-            }
-            let stop = is_repository_root(&current);
-            dir = current.parent().map(Path::to_path_buf);
-            visited.push(current);
-            if stop {
-                break None;
-            }
-        };
-        for dir in visited {
-            self.by_dir.insert(dir, found.clone());
+        let start = start_dir(dockerfile);
+        if let Some(cached) = self.by_dir.get(&start) {
+            return Ok(cached.clone());
         }
+        let found = match find_config_file(&start) {
+            Some(path) => Some(match self.by_file.get(&path) {
+                Some(config) => Arc::clone(config),
+                None => {
+                    let config = Arc::new(load(&path)?);
+                    self.by_file.insert(path, Arc::clone(&config));
+                    config
+                }
+            }),
+            None => None,
+        };
+        self.by_dir.insert(start, found.clone());
         Ok(found)
     }
 

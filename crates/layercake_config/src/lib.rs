@@ -6,6 +6,9 @@
 //! entries whose globs match the Dockerfile (later entries win), then the
 //! file's top level, then layercake's defaults. See `docs/configuration.md`.
 //!
+//! Without a `.layercake.yml`, a `.hadolint.yaml` is read for what it
+//! means in layercake ([`migrate_hadolint`]).
+//!
 //! `images` ([`ImageSpec`]) also says how `layercake diff` builds each
 //! Dockerfile, and `budget` ([`Budget`]) how much its image may grow.
 //!
@@ -27,6 +30,7 @@ mod budget;
 mod config;
 mod discovery;
 mod error;
+mod hadolint;
 mod images;
 mod schema;
 
@@ -38,4 +42,5 @@ pub use config::{
 };
 pub use discovery::{CONFIG_FILE_NAMES, ConfigResolver, discover};
 pub use error::{ConfigError, ConfigLocation};
+pub use hadolint::{HADOLINT_FILE_NAMES, is_hadolint_file, migrate_hadolint};
 pub use images::{ImageSpec, SecretSourceSpec, SecretSpec};

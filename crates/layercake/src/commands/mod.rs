@@ -5,6 +5,7 @@ mod diff;
 mod explain;
 mod fix;
 mod lint;
+mod migrate;
 mod parse;
 mod publish;
 mod rules;
@@ -22,5 +23,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Action(args) => action::run(&args),
         Command::Publish(args) => publish::run(&args),
         Command::Serve(args) => crate::serve::run(&args),
+        Command::Migrate(command) => migrate::run(&command),
     }
 }
