@@ -38,6 +38,7 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::yum_without_clean::YumWithoutClean,
     &rules::full_base_image_in_runtime::FullBaseImageInRuntime,
     &rules::add_instead_of_copy::AddInsteadOfCopy,
+    &rules::apt_archives_kept::AptArchivesKept,
     // ── security (LC4xx) ──
     &rules::runs_as_root::RunsAsRoot,
     &rules::secret_in_arg_or_env::SecretInArgOrEnv,

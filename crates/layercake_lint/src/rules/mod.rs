@@ -43,6 +43,8 @@ pub mod volatile_value_before_expensive_step;
 pub mod add_instead_of_copy;
 /// LC304: `apk add` without `--no-cache`.
 pub mod apk_without_no_cache;
+/// LC310: apt keeps downloaded packages with no cache mount on `/var/cache/apt`.
+pub mod apt_archives_kept;
 /// LC303: `apt-get update` leaves the package lists in the shipped image.
 pub mod apt_lists_kept;
 /// LC302: `apt-get install` without `--no-install-recommends`.
