@@ -57,6 +57,7 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::cd_in_run::CdInRun,
     &rules::instruction_before_from::InstructionBeforeFrom,
     &rules::unknown_instruction::UnknownInstruction,
+    &rules::run_only_changes_directory::RunOnlyChangesDirectory,
 ];
 
 /// The rule with `code` (e.g. `LC201`), case-insensitively.

@@ -91,6 +91,8 @@ pub mod invalid_expose;
 pub mod multiple_cmd_or_entrypoint;
 /// LC502: WORKDIR with a relative path.
 pub mod relative_workdir;
+/// LC511: a RUN that only changes directory.
+pub mod run_only_changes_directory;
 /// LC501: the shipped CMD or ENTRYPOINT is in shell form.
 pub mod shell_form_entrypoint;
 /// LC505: a build argument used where it is not in scope.
