@@ -1,6 +1,8 @@
 //! One rule per file, named after the pattern it reports.
 
 // ── file (LC0xx) ──
+/// LC002: an empty line inside a continued instruction.
+pub mod empty_continuation_line;
 /// LC001: BuildKit cannot parse the file.
 pub mod parse_error;
 
@@ -83,10 +85,16 @@ pub mod apt_get_install_without_yes;
 pub mod arg_in_from_not_declared;
 /// LC508: `RUN cd DIR && …` where WORKDIR fits.
 pub mod cd_in_run;
+/// LC513: a FROM uses a global ARG without a default.
+pub mod from_arg_without_default;
+/// LC512: `FROM --platform=` with a constant platform.
+pub mod from_platform_constant;
 /// LC509: an instruction before the first FROM, or no FROM.
 pub mod instruction_before_from;
 /// LC503: EXPOSE with an invalid port or a host mapping.
 pub mod invalid_expose;
+/// LC514: `ENV key value` / `LABEL key value` in the legacy form.
+pub mod legacy_key_value_format;
 /// LC504: an overridden CMD, ENTRYPOINT or HEALTHCHECK.
 pub mod multiple_cmd_or_entrypoint;
 /// LC502: WORKDIR with a relative path.
