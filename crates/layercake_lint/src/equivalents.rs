@@ -27,10 +27,12 @@ pub struct Equivalents {
 
 /// Every layercake rule that another tool has, in code order.
 pub static EQUIVALENTS: &[Equivalents] = &[
+    rule("LC002", &[], &["NoEmptyContinuation"]),
     rule("LC101", &["DL3022"], &[]),
     rule("LC104", &["DL3022", "DL3023"], &[]),
     rule("LC105", &["DL3024"], &["DuplicateStageName"]),
     rule("LC106", &["DL3067"], &[]),
+    rule("LC206", &[], &["CopyIgnoredFile"]),
     rule("LC302", &["DL3015"], &[]),
     rule("LC303", &["DL3009"], &[]),
     rule("LC304", &["DL3019"], &[]),
@@ -55,6 +57,10 @@ pub static EQUIVALENTS: &[Equivalents] = &[
     rule("LC507", &["DL3014", "DL3030", "DL3034", "DL3038"], &[]),
     rule("LC508", &["DL3003"], &[]),
     rule("LC509", &["DL3061"], &[]),
+    rule("LC511", &["DL3003"], &[]),
+    rule("LC512", &["DL3029"], &["FromPlatformFlagConstDisallowed"]),
+    rule("LC513", &[], &["InvalidDefaultArgInFrom"]),
+    rule("LC514", &[], &["LegacyKeyValueFormat"]),
 ];
 
 const fn rule(

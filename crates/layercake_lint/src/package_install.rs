@@ -10,7 +10,7 @@ use layercake_syntax::{Instruction, MountType};
 /// An operating-system package manager.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OsPackageManager {
-    /// Debian/Ubuntu `apt-get` or `apt`.
+    /// Debian/Ubuntu `apt-get`, `apt` or `aptitude`.
     Apt,
     /// Alpine `apk`.
     Apk,
@@ -64,7 +64,8 @@ pub enum OsPackageAction {
     },
     /// Clean caches (`apt-get clean`, `yum clean all`, `dnf clean all`, `apk cache clean`).
     Clean,
-    /// Upgrade everything (`apt-get upgrade`, `apk upgrade`).
+    /// Upgrade installed packages (`apt-get upgrade`, `apk upgrade`, `dnf
+    /// upgrade-minimal`, `zypper dup`).
     Upgrade,
     /// Anything else (`apt-cache`, `apt-get download`, …).
     Other,
@@ -86,7 +87,7 @@ pub struct OsPackageCommand {
 pub fn os_package_command(command: &SimpleCommand) -> Option<OsPackageCommand> {
     let command = without_sudo(command);
     let manager = match command.program() {
-        "apt-get" | "apt" => OsPackageManager::Apt,
+        "apt-get" | "apt" | "aptitude" => OsPackageManager::Apt,
         "apk" => OsPackageManager::Apk,
         "yum" => OsPackageManager::Yum,
         "dnf" | "microdnf" | "dnf5" => OsPackageManager::Dnf,
@@ -119,6 +120,12 @@ pub fn os_package_command(command: &SimpleCommand) -> Option<OsPackageCommand> {
         (OsPackageManager::Apt | OsPackageManager::Yum | OsPackageManager::Dnf, "install") => {
             OsPackageAction::Install { packages: rest() }
         }
+        // `dnf in` is dnf's alias of install; `reinstall` downloads the
+        // packages again, and asks, like an install.
+        (OsPackageManager::Dnf, "in")
+        | (OsPackageManager::Yum | OsPackageManager::Dnf, "reinstall") => {
+            OsPackageAction::Install { packages: rest() }
+        }
         (OsPackageManager::Apk, "del") => OsPackageAction::Remove { packages: rest() },
         (OsPackageManager::Apt, "remove" | "purge" | "autoremove") => {
             OsPackageAction::Remove { packages: rest() }
@@ -133,7 +140,8 @@ pub fn os_package_command(command: &SimpleCommand) -> Option<OsPackageCommand> {
             | OsPackageManager::Dnf
             | OsPackageManager::Zypper,
             "clean",
-        ) => OsPackageAction::Clean,
+        )
+        | (OsPackageManager::Zypper, "cc") => OsPackageAction::Clean,
         (OsPackageManager::Apk, "cache")
             if operands
                 .get(1)
@@ -141,9 +149,11 @@ pub fn os_package_command(command: &SimpleCommand) -> Option<OsPackageCommand> {
         {
             OsPackageAction::Clean
         }
-        (_, "upgrade" | "dist-upgrade" | "full-upgrade" | "up" | "update") => {
-            OsPackageAction::Upgrade
-        }
+        (
+            _,
+            "upgrade" | "dist-upgrade" | "full-upgrade" | "safe-upgrade" | "up" | "update"
+            | "upgrade-minimal" | "distro-sync" | "dup",
+        ) => OsPackageAction::Upgrade,
         _ => OsPackageAction::Other,
     };
     Some(OsPackageCommand {
@@ -267,6 +277,28 @@ mod tests {
             })
         );
         assert_eq!(action("echo apt-get"), None);
+    }
+
+    #[test]
+    fn reads_aliases_and_other_front_ends() {
+        let gcc = || OsPackageAction::Install {
+            packages: vec!["gcc".into()],
+        };
+        assert_eq!(action("dnf -y in gcc"), Some(gcc()));
+        assert_eq!(action("yum reinstall -y gcc"), Some(gcc()));
+        assert_eq!(action("aptitude install -y gcc"), Some(gcc()));
+        assert_eq!(action("aptitude clean"), Some(OsPackageAction::Clean));
+        assert_eq!(action("zypper cc -a"), Some(OsPackageAction::Clean));
+        for upgrade in [
+            "dnf upgrade -y",
+            "yum update -y",
+            "microdnf up",
+            "dnf upgrade-minimal -y",
+            "zypper -n dup",
+            "aptitude safe-upgrade -y",
+        ] {
+            assert_eq!(action(upgrade), Some(OsPackageAction::Upgrade), "{upgrade}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::rules;
 pub static RULES: &[&dyn Rule] = &[
     // ── file (LC0xx) ──
     &rules::parse_error::ParseError,
+    &rules::empty_continuation_line::EmptyContinuationLine,
     // ── multi-stage (LC1xx) ──
     &rules::copy_from_unknown_stage::CopyFromUnknownStage,
     &rules::unused_stage::UnusedStage,
@@ -38,6 +39,7 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::yum_without_clean::YumWithoutClean,
     &rules::full_base_image_in_runtime::FullBaseImageInRuntime,
     &rules::add_instead_of_copy::AddInsteadOfCopy,
+    &rules::apt_archives_kept::AptArchivesKept,
     // ── security (LC4xx) ──
     &rules::runs_as_root::RunsAsRoot,
     &rules::secret_in_arg_or_env::SecretInArgOrEnv,
@@ -56,6 +58,10 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::cd_in_run::CdInRun,
     &rules::instruction_before_from::InstructionBeforeFrom,
     &rules::unknown_instruction::UnknownInstruction,
+    &rules::run_only_changes_directory::RunOnlyChangesDirectory,
+    &rules::from_platform_constant::FromPlatformConstant,
+    &rules::from_arg_without_default::FromArgWithoutDefault,
+    &rules::legacy_key_value_format::LegacyKeyValueFormat,
 ];
 
 /// The rule with `code` (e.g. `LC201`), case-insensitively.

@@ -203,6 +203,7 @@ macro_rules! rule_fixture_tests {
 
 rule_fixture_tests! {
     lc001_parse_error,
+    lc002_empty_continuation_line,
     lc101_copy_from_unknown_stage,
     lc102_unused_stage,
     lc103_stage_outside_target,
@@ -227,6 +228,7 @@ rule_fixture_tests! {
     lc307_yum_without_clean,
     lc308_full_base_image_in_runtime,
     lc309_add_instead_of_copy,
+    lc310_apt_archives_kept,
     lc401_runs_as_root,
     lc402_secret_in_arg_or_env,
     lc403_unpinned_base_image,
@@ -243,6 +245,10 @@ rule_fixture_tests! {
     lc508_cd_in_run,
     lc509_instruction_before_from,
     lc510_unknown_instruction,
+    lc511_run_only_changes_directory,
+    lc512_from_platform_constant,
+    lc513_from_arg_without_default,
+    lc514_legacy_key_value_format,
 }
 
 #[test]

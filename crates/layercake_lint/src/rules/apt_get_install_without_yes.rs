@@ -15,10 +15,11 @@ static META: RuleMeta = RuleMeta {
     default_severity: Severity::Error,
     summary: "A package install, upgrade or removal without `-y` asks for a confirmation nobody can give",
     doc: r#"## What it does
-Reports `apt-get`/`apt` `install`, `upgrade` and `remove`/`purge`, `yum` and
+Reports `apt-get`/`apt`/`aptitude` `install`, `upgrade` and `remove`/`purge`, `yum` and
 `dnf` `install`, `update`/`upgrade` and `remove`, and `zypper install` or
 `remove` run without the option that answers yes: `-y`/`--yes`/
-`--assume-yes` or `-qq` for apt (quiet level 2 implies yes), `-y`/
+`--assume-yes` or `-qq` for apt (quiet level 2 implies yes; not for
+aptitude), `-y`/
 `--assumeyes` for yum and dnf, `-n`/`--non-interactive` or `-y`/
 `--no-confirm` for zypper. It stays quiet when the answer is configured
 earlier in the stage (`APT::Get::Assume-Yes`, `assumeyes=1`, a copied
@@ -148,6 +149,12 @@ fn answers_yes(manager: OsPackageManager, command: &SimpleCommand) -> bool {
     let long = |names: &[&str]| args.iter().any(|a| names.contains(&a.as_str()));
     let mentions = |needle: &str| args.iter().any(|a| a.to_ascii_lowercase().contains(needle));
     match manager {
+        OsPackageManager::Apt if command.program() == "aptitude" => {
+            // aptitude has no quiet level that answers yes.
+            short_clusters().any(|c| !c.contains('=') && c.contains('y'))
+                || long(&["--assume-yes"])
+                || mentions("assume-yes")
+        }
         OsPackageManager::Apt => {
             // `-qq` (quiet level 2) implies `-y`; so do `-q -q` and `-q=2`.
             let quiet: usize = short_clusters()

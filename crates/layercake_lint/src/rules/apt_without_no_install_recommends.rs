@@ -17,8 +17,8 @@ static META: RuleMeta = RuleMeta {
     default_severity: Severity::Info,
     summary: "`apt-get install` without `--no-install-recommends` in the shipped image",
     doc: r#"## What it does
-Reports `apt-get install` (or `apt install`) without `--no-install-recommends`
-in a stage whose layers ship (the build target and the stages it is built
+Reports `apt-get install` (or `apt install`) without `--no-install-recommends`,
+and `aptitude install` without `--without-recommends` (`-R`), in a stage whose layers ship (the build target and the stages it is built
 `FROM`; builder stages are left alone).
 
 It stays silent when recommends are turned off another way: `-o
@@ -52,7 +52,8 @@ RUN apt-get update \
 ```
 
 ## Fix safety
-The fix inserts ` --no-install-recommends` right after `install`. It is
+The fix inserts ` --no-install-recommends` (aptitude: ` --without-recommends`)
+right after `install`. It is
 unsafe: a recommended package the image needs (often `ca-certificates`) is
 no longer installed and must be listed.
 
@@ -93,10 +94,11 @@ impl Rule for AptWithoutNoInstallRecommends {
                 });
                 let this = located.as_ref().and_then(|l| l.get(position));
                 let range = this.and_then(|c| c.range()).unwrap_or(run.range);
+                let flag = recommends_flag(&install.command);
                 let shown: Vec<&str> = packages.iter().take(3).map(String::as_str).collect();
                 let more = if packages.len() > 3 { ", …" } else { "" };
                 let message = format!(
-                    "`{} install` also installs the packages recommended by {}{more}, often as much again; add `--no-install-recommends` and list what the image needs",
+                    "`{} install` also installs the packages recommended by {}{more}, often as much again; add `{flag}` and list what the image needs",
                     install
                         .command
                         .words
@@ -105,10 +107,10 @@ impl Rule for AptWithoutNoInstallRecommends {
                     shown.join(", "),
                 );
                 let fix = this.and_then(|c| word_range(c, "install")).map(|word| Fix {
-                    description: "Add `--no-install-recommends` after `install`".to_string(),
+                    description: format!("Add `{flag}` after `install`"),
                     edits: vec![Edit {
                         range: TextRange::empty(word.end()),
-                        replacement: " --no-install-recommends".to_string(),
+                        replacement: format!(" {flag}"),
                     }],
                     applicability: Applicability::Unsafe,
                 });
@@ -121,7 +123,14 @@ impl Rule for AptWithoutNoInstallRecommends {
 /// The command turns recommends off itself, or hides its options in a
 /// variable this linter cannot see through.
 fn skips_recommends(ctx: &LintContext<'_>, index: usize, command: &SimpleCommand) -> bool {
+    let aptitude = command.program() == "aptitude";
     command.has_flag("--no-install-recommends")
+        || (aptitude
+            && (command.has_flag("--without-recommends")
+                || command
+                    .args()
+                    .iter()
+                    .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('R'))))
         || command.args().iter().any(|a| {
             let lower = a.to_ascii_lowercase();
             if lower.contains("install-recommends") {
@@ -134,6 +143,15 @@ fn skips_recommends(ctx: &LintContext<'_>, index: usize, command: &SimpleCommand
                     !e.unmatched.is_empty() || e.value.contains("--no-install-recommends")
                 })
         })
+}
+
+/// The option that turns recommends off: aptitude spells it differently.
+fn recommends_flag(command: &SimpleCommand) -> &'static str {
+    if command.program() == "aptitude" {
+        "--without-recommends"
+    } else {
+        "--no-install-recommends"
+    }
 }
 
 /// An earlier command of this RUN, or an earlier instruction of the stages

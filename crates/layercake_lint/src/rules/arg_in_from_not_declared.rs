@@ -103,7 +103,7 @@ impl Rule for ArgInFromNotDeclared {
 
 /// Whether `written` uses `name` somewhere without a default or alternative
 /// (`${NAME:-x}`, `${NAME-x}`, `${NAME:+x}`, `${NAME+x}` are deliberate).
-fn uses_without_default(written: &str, name: &str) -> bool {
+pub(crate) fn uses_without_default(written: &str, name: &str) -> bool {
     let mut rest = written;
     let mut found_any = false;
     while let Some(at) = rest.find('$') {

@@ -22,13 +22,17 @@ directory excludes everything in it, `!` lines re-include, and the last
 matching line wins. The `<Dockerfile>.dockerignore` next to the Dockerfile
 takes precedence over the context's `.dockerignore`. Sources with wildcards
 or unresolved variables, and directories with re-included content, are not
-judged. It needs to see the build context, so it runs from `layercake lint`
-on files, not on text alone.
+judged. A source that is the whole context (`COPY . .`) is reported when
+the `.dockerignore` excludes every top-level entry of the context and
+re-includes nothing (`*` alone): the COPY then copies nothing. It needs to
+see the build context, so it runs from `layercake lint` on files, not on
+text alone.
 
 ## Why is this bad?
 An excluded path is never sent to the builder: the COPY fails with `"/x":
 not found`, or, for a directory with a few re-included files, copies much
-less than it seems to. The Dockerfile and the `.dockerignore` disagree, and
+less than it seems to; `COPY . .` under a `.dockerignore` of `*` succeeds
+and copies nothing. The Dockerfile and the `.dockerignore` disagree, and
 the fix is to change one of them.
 
 ## Example
@@ -49,7 +53,8 @@ config
 No fix: which of the two files is wrong is for a person to decide.
 
 ## Equivalents
-hadolint: none. BuildKit checks: none (the build fails instead).
+hadolint: none. BuildKit: `CopyIgnoredFile`, which reports a COPY or ADD
+source the `.dockerignore` excludes.
 "#,
 };
 
@@ -99,6 +104,21 @@ impl Rule for CopyOfDockerignoredPath {
                 if path.contains(['*', '?', '[']) || path.split('/').any(|p| p == "..") {
                     continue;
                 }
+                if is_context_root(&path) {
+                    if let Some(pattern) = excludes_whole_context(ctx, &ignore) {
+                        sink.report(
+                            source.range,
+                            format!(
+                                "{} copies nothing: {} (line {} of {ignore_path}) excludes everything in the build context; re-include what the image needs with `!` lines",
+                                code_span(text),
+                                code_span(&pattern.written),
+                                pattern.line,
+                            ),
+                            None,
+                        );
+                    }
+                    continue;
+                }
                 let Some(pattern) = ignore.excluded_by(&path) else {
                     continue;
                 };
@@ -119,4 +139,29 @@ impl Rule for CopyOfDockerignoredPath {
             }
         }
     }
+}
+
+/// `.`, `./` or `/`: the whole build context.
+fn is_context_root(path: &str) -> bool {
+    path.split('/').all(|part| part.is_empty() || part == ".")
+}
+
+/// The pattern that excludes the first top-level entry, when the
+/// `.dockerignore` excludes every entry of the context and re-includes
+/// nothing under any of them (`*` alone, say).
+fn excludes_whole_context<'i>(
+    ctx: &LintContext<'_>,
+    ignore: &'i DockerIgnore,
+) -> Option<&'i layercake_dockerignore::Pattern> {
+    let entries = &ctx.build_context?.entries;
+    let mut first = None;
+    for entry in entries {
+        let path = entry.trim_end_matches('/');
+        let pattern = ignore.excluded_by(path)?;
+        if ignore.may_reinclude_under(path) {
+            return None;
+        }
+        first.get_or_insert(pattern);
+    }
+    first
 }

@@ -5,6 +5,7 @@ use crate::package_install::{
     OsPackageAction, OsPackageManager, has_cache_mount_for, os_package_command, without_sudo,
 };
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
+use crate::rules::kept_caches::pip_cache_turned_off;
 use crate::shell_command::SimpleCommand;
 use layercake_model::{ImageRef, InstructionState};
 use layercake_syntax::{Keyword, TextRange};
@@ -33,8 +34,10 @@ environment (`npm_config_cache`, `PIP_CACHE_DIR`, `GOMODCACHE`, `CARGO_HOME`,
 
 It stays silent when a cache or tmpfs mount covers the directory, and when
 the command turns its cache off (`pip install --no-cache-dir`, `apk add
---no-cache`, `PIP_NO_CACHE_DIR`, `UV_NO_CACHE`): that choice keeps the
-image small, and a mount would not be used.
+--no-cache`, `UV_NO_CACHE`, `PIP_NO_CACHE_DIR` set by ENV or ARG or in the
+RUN, as `PIP_NO_CACHE_DIR=1 pip install …` or `export PIP_NO_CACHE_DIR=1 &&
+…`, with any value: pip turns its cache off for `0` and `false` too): that
+choice keeps the image small, and a mount would not be used.
 
 ## Why is this bad?
 When a dependency manifest changes, the install step re-runs from nothing
@@ -115,8 +118,11 @@ impl Rule for InstallWithoutCacheMount {
                 let user = User::of(state, base_runs_as_non_root);
                 let home = user.home(state);
                 let mut uncovered: Vec<CachedTool> = Vec::new();
+                let pip_cache_off = pip_cache_turned_off(run, Some(state));
                 for command in ctx.commands_of(run).iter() {
-                    let Some(tool) = cached_tool(command, state, home.as_deref(), family) else {
+                    let Some(tool) =
+                        cached_tool(command, pip_cache_off, state, home.as_deref(), family)
+                    else {
                         continue;
                     };
                     let dirs: Vec<&str> = tool.covered_by.iter().map(String::as_str).collect();
@@ -246,6 +252,7 @@ fn stage_base_image<'a>(ctx: &'a LintContext<'_>, stage: usize) -> Option<&'a Im
 /// What `command` downloads into, when it is a package install with a cache.
 fn cached_tool(
     command: &SimpleCommand,
+    pip_cache_off: bool,
     state: &InstructionState,
     home: Option<&str>,
     family: ImageFamily,
@@ -332,7 +339,7 @@ fn cached_tool(
                             .is_some_and(|a| a == "install")
                 }
             };
-            if !is_install || command.has_flag("--no-cache-dir") || env_set("PIP_NO_CACHE_DIR") {
+            if !is_install || command.has_flag("--no-cache-dir") || pip_cache_off {
                 return None;
             }
             let dir = env("PIP_CACHE_DIR").unwrap_or_else(|| home_dir(".cache/pip"));

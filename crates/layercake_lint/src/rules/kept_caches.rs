@@ -7,7 +7,7 @@ use crate::package_install::{
     OsPackageAction, OsPackageManager, has_cache_mount_for, os_package_command, without_sudo,
 };
 use crate::rule::LintContext;
-use crate::shell_command::SimpleCommand;
+use crate::shell_command::{SimpleCommand, run_scripts};
 use crate::shipped_stages::{lineage_of_instruction, shipped_instructions};
 use layercake_model::InstructionState;
 use layercake_syntax::{Instruction, Keyword, MountType};
@@ -203,7 +203,7 @@ impl Cache {
             .iter()
             .any(|m| has_cache_mount_for(run, m.cache_dirs())),
             Cache::Pip => {
-                var("PIP_NO_CACHE_DIR").is_some()
+                pip_cache_turned_off(run, state)
                     || mount_at_var("PIP_CACHE_DIR")
                     || mount_ends_with(&["/.cache", "/.cache/pip"])
             }
@@ -239,6 +239,44 @@ impl Cache {
             .map(|(i, _)| i)
             .collect()
     }
+}
+
+/// Whether pip runs without its cache in `run`: `PIP_NO_CACHE_DIR` set by ENV
+/// or ARG, or assigned in the RUN itself (`PIP_NO_CACHE_DIR=1 pip install …`,
+/// `export PIP_NO_CACHE_DIR=1 && …`). Any value turns the cache off, `0` and
+/// `false` too: pip keeps that old behaviour for compatibility.
+pub fn pip_cache_turned_off(run: &Instruction, state: Option<&InstructionState>) -> bool {
+    const NAME: &str = "PIP_NO_CACHE_DIR";
+    let in_state = state.is_some_and(|state| {
+        state.env.get(NAME).is_some_and(|v| !v.is_empty())
+            || state
+                .args
+                .get(NAME)
+                .is_some_and(|v| v.as_deref().is_some_and(|v| !v.is_empty()))
+    });
+    in_state
+        || run_scripts(run)
+            .iter()
+            .any(|script| assigns_non_empty(script, NAME))
+}
+
+/// Whether shell text assigns a non-empty value to `name` as a word of its
+/// own (`NAME=1 cmd`, `export NAME=1`, `env NAME=1 cmd`). A miss only means a
+/// finding the author can silence; a wrong match would hide a real one
+/// rarely, since the name is specific.
+fn assigns_non_empty(script: &str, name: &str) -> bool {
+    script.match_indices(name).any(|(at, _)| {
+        let starts_word = script[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || ";&|(".contains(c));
+        let value = script[at + name.len()..].strip_prefix('=');
+        starts_word
+            && value.is_some_and(|v| {
+                let v = v.trim_start_matches(['"', '\'']);
+                v.starts_with(|c: char| !c.is_whitespace() && !";&|)".contains(c))
+            })
+    })
 }
 
 /// The shipped RUN instructions, in file order, with their index.
@@ -407,6 +445,13 @@ mod tests {
         assert!(kept(Cache::Pip, "pip install --upgrade pip setuptools").is_empty());
         assert!(kept(Cache::Pip, "uv pip install x").is_empty());
         assert!(kept(Cache::Pip, "pip install x && pip cache purge").is_empty());
+        assert!(kept(Cache::Pip, "PIP_NO_CACHE_DIR=1 pip install x").is_empty());
+        assert!(kept(Cache::Pip, "export PIP_NO_CACHE_DIR=0 && pip install x").is_empty());
+        assert_eq!(kept(Cache::Pip, "PIP_NO_CACHE_DIR= pip install x"), [0]);
+        assert_eq!(
+            kept(Cache::Pip, "echo $PIP_NO_CACHE_DIR && pip install x"),
+            [1]
+        );
         assert_eq!(kept(Cache::Apk, "apk add curl"), [0]);
         assert!(kept(Cache::Apk, "apk --no-cache add curl").is_empty());
         assert!(kept(Cache::Apk, "apk add curl && rm -rf /var/cache/apk/*").is_empty());

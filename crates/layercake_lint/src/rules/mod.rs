@@ -1,6 +1,8 @@
 //! One rule per file, named after the pattern it reports.
 
 // ── file (LC0xx) ──
+/// LC002: an empty line inside a continued instruction.
+pub mod empty_continuation_line;
 /// LC001: BuildKit cannot parse the file.
 pub mod parse_error;
 
@@ -43,6 +45,8 @@ pub mod volatile_value_before_expensive_step;
 pub mod add_instead_of_copy;
 /// LC304: `apk add` without `--no-cache`.
 pub mod apk_without_no_cache;
+/// LC310: apt keeps downloaded packages with no cache mount on `/var/cache/apt`.
+pub mod apt_archives_kept;
 /// LC303: `apt-get update` leaves the package lists in the shipped image.
 pub mod apt_lists_kept;
 /// LC302: `apt-get install` without `--no-install-recommends`.
@@ -81,14 +85,22 @@ pub mod apt_get_install_without_yes;
 pub mod arg_in_from_not_declared;
 /// LC508: `RUN cd DIR && …` where WORKDIR fits.
 pub mod cd_in_run;
+/// LC513: a FROM uses a global ARG without a default.
+pub mod from_arg_without_default;
+/// LC512: `FROM --platform=` with a constant platform.
+pub mod from_platform_constant;
 /// LC509: an instruction before the first FROM, or no FROM.
 pub mod instruction_before_from;
 /// LC503: EXPOSE with an invalid port or a host mapping.
 pub mod invalid_expose;
+/// LC514: `ENV key value` / `LABEL key value` in the legacy form.
+pub mod legacy_key_value_format;
 /// LC504: an overridden CMD, ENTRYPOINT or HEALTHCHECK.
 pub mod multiple_cmd_or_entrypoint;
 /// LC502: WORKDIR with a relative path.
 pub mod relative_workdir;
+/// LC511: a RUN that only changes directory.
+pub mod run_only_changes_directory;
 /// LC501: the shipped CMD or ENTRYPOINT is in shell form.
 pub mod shell_form_entrypoint;
 /// LC505: a build argument used where it is not in scope.

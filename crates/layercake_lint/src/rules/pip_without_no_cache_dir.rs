@@ -19,7 +19,9 @@ Reports `pip install` (also `pip3`, `python -m pip`) without `--no-cache-dir`
 in a stage whose layers ship (the build target and the stages it is built
 `FROM`).
 
-It stays silent when `PIP_NO_CACHE_DIR` is set by ENV or ARG, when a BuildKit
+It stays silent when `PIP_NO_CACHE_DIR` is set by ENV or ARG or in the RUN
+(`PIP_NO_CACHE_DIR=1 pip install …`, `export PIP_NO_CACHE_DIR=1 && …`; any
+value, `0` included, turns pip's cache off), when a BuildKit
 cache or tmpfs mount holds `~/.cache` or `~/.cache/pip` (or `$PIP_CACHE_DIR`),
 when the same RUN later runs `pip cache purge` or removes `~/.cache/pip`, for
 `uv pip install` (uv's cache is another matter), in builder stages (a
@@ -71,10 +73,7 @@ impl Rule for PipWithoutNoCacheDir {
         for (index, run) in shipped_runs(ctx) {
             let commands = ctx.run_commands_at(index);
             let kept = Cache::Pip.kept_by(run, commands, ctx.model.state_at(index));
-            // `PIP_NO_CACHE_DIR=1 pip install` and `export PIP_NO_CACHE_DIR=…`:
-            // assignments are not part of the commands read.
-            let inline_setting = run.range.slice(ctx.source).contains("PIP_NO_CACHE_DIR");
-            if kept.is_empty() || inline_setting || removals.after(ctx, index).is_some() {
+            if kept.is_empty() || removals.after(ctx, index).is_some() {
                 continue;
             }
             let located = located_run_commands(run, ctx.source, ctx.dockerfile.escape);

@@ -1,5 +1,6 @@
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
+use crate::similar::edit_distance;
 use layercake_model::Stage;
 use layercake_syntax::{Args, Instruction, Keyword, TextRange};
 
@@ -26,7 +27,10 @@ and their `--chown`, `--chmod`, `--checksum`; `ENV`, `LABEL`,
 - an ARG declared in another stage (not one this stage is built FROM);
 - an ARG of the same stage declared only after the use.
 
-Names that no ARG declares anywhere are left alone: the base image's
+- a name no ARG or ENV declares that is one edit away from an ARG or ENV
+  in scope (`$VERISON` for `$VERSION`): the message asks "did you mean".
+
+Other names that no ARG declares anywhere are left alone: the base image's
 environment (`PATH`, `HOME`, `JAVA_HOME`, `NODE_VERSION`, …) is not visible
 to a linter, and BuildKit resolves them against it. Shell-form `RUN`, `CMD`
 and `ENTRYPOINT` are not checked either: the shell expands those when the
@@ -62,7 +66,8 @@ fix, because their default may need to be repeated too.
 
 ## Equivalents
 hadolint: none. BuildKit: `UndefinedVar`, which also reports names no ARG or
-ENV declares, since it sees the base image's environment.
+ENV declares, since it sees the base image's environment, and suggests a
+similar name as this rule does.
 "#,
 };
 
@@ -88,6 +93,8 @@ enum Cause {
     OtherStage { line: usize, stage: String },
     /// Declared by an ARG of this stage after the use, on this line.
     DeclaredLater { line: usize },
+    /// Declared nowhere, one edit away from an ARG or ENV in scope.
+    Typo { similar: String },
 }
 
 struct Use {
@@ -161,6 +168,12 @@ fn check_stage(ctx: &LintContext<'_>, sink: &mut FindingSink<'_>, stage: &Stage)
             Cause::DeclaredLater { line } => (
                 format!(
                     "`{name}` is declared by the ARG on line {line}, after this use, so `${name}` expands to an empty string here: move the ARG up"
+                ),
+                None,
+            ),
+            Cause::Typo { similar } => (
+                format!(
+                    "`{name}` is declared by no ARG or ENV of this Dockerfile, so `${name}` expands to an empty string here unless the base image sets it; did you mean `{similar}`?"
                 ),
                 None,
             ),
@@ -257,7 +270,25 @@ fn cause(ctx: &LintContext<'_>, stage: &Stage, index: usize, name: &str) -> Opti
             }
         }
     }
-    None
+    similar_in_scope(ctx, index, name).map(|similar| Cause::Typo { similar })
+}
+
+/// An ARG or ENV in scope at `index` one edit away from `name` (a typo such
+/// as `$VERISON` for `$VERSION`). Names shorter than three characters are
+/// left alone: any two of those are one edit apart.
+fn similar_in_scope(ctx: &LintContext<'_>, index: usize, name: &str) -> Option<String> {
+    const SHORTEST: usize = 3;
+    if name.len() < SHORTEST {
+        return None;
+    }
+    let state = ctx.model.state_at(index)?;
+    state
+        .args
+        .keys()
+        .chain(state.env.keys())
+        .filter(|known| known.len() >= SHORTEST && known.as_str() != name)
+        .find(|known| edit_distance(known, name) == 1)
+        .cloned()
 }
 
 fn declares_arg(instruction: &Instruction, name: &str) -> bool {

@@ -17,10 +17,11 @@ static META: RuleMeta = RuleMeta {
     summary: "A yum, dnf or zypper install is not followed by a clean in the same RUN",
     doc: r#"## What it does
 Reports a RUN in a stage whose layers ship (the build target and the stages
-it is built `FROM`) that installs with `yum`, `dnf`, `microdnf` or `zypper`
-and does not run `yum clean all` / `dnf clean all` / `zypper clean --all` (or
+it is built `FROM`) that installs or upgrades with `yum`, `dnf`, `microdnf`
+or `zypper` (`install`, dnf's `in`, `reinstall`, `update`/`upgrade`/`up`,
+`upgrade-minimal`, `distro-sync`, zypper's `dup`) and does not run `yum clean all` / `dnf clean all` / `zypper clean --all` (or
 remove `/var/cache/yum`, `/var/cache/dnf`, `/var/cache/zypp`) after it in the
-same RUN.
+same RUN. `zypper cc` is zypper's short form of `clean`.
 
 It stays silent when a BuildKit cache or tmpfs mount holds the manager's
 cache directory, in builder stages, and when a later RUN cleans (that is
@@ -28,7 +29,8 @@ LC301, `cleanup-in-later-layer`).
 
 ## Why is this bad?
 The repository metadata (often 100 MB and more for RHEL-family repositories)
-and, depending on `keepcache`, the downloaded packages stay in the layer.
+and, depending on `keepcache`, the downloaded packages stay in the layer. An
+upgrade downloads the same metadata as an install.
 
 ## Example
 ```dockerfile
@@ -72,7 +74,12 @@ impl Rule for YumWithoutClean {
                 commands
                     .get(i)
                     .and_then(os_package_command)
-                    .is_some_and(|c| matches!(c.action, OsPackageAction::Install { .. }))
+                    .is_some_and(|c| {
+                        matches!(
+                            c.action,
+                            OsPackageAction::Install { .. } | OsPackageAction::Upgrade
+                        )
+                    })
             });
             let Some(install) = install else {
                 continue;
