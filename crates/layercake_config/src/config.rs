@@ -6,10 +6,11 @@ use crate::hadolint::{is_hadolint_file, migrate_hadolint};
 use crate::images::{CheckedImage, ImageSpec, check_images, normalize_relative};
 use crate::schema::{RawBudget, RawConfig, RawOverride, RawRules};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use layercake_dockerignore::LexicalPath;
 use layercake_lint::{Finding, LintSettings, RULES, Severity, rule_by_code, rule_by_name};
 use serde_saphyr::Spanned;
 use std::fmt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// When a lint run fails (exits 1): at a severity and above, or never.
@@ -455,17 +456,7 @@ fn check_override(path: &Path, raw: RawOverride) -> Result<Override, ConfigError
 /// removed by spelling alone: paths in one run compare without touching the disk.
 pub(crate) fn normalize(path: &Path) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for component in absolute.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
+    LexicalPath::of(&absolute).clamped()
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 use crate::budget::{Budget, BudgetLayer, check_budget};
 use crate::error::{ConfigError, ConfigLocation, printable};
 use crate::schema::{RawBuildArgs, RawImage, RawSecret};
+use layercake_dockerignore::LexicalPath;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// How one Dockerfile is built. Paths are relative to the configuration
 /// file's directory, with `.` and `..` resolved; `.` is that directory itself.
@@ -290,22 +291,12 @@ fn relative_path(text: &str) -> Result<PathBuf, &'static str> {
             "absolute paths are not allowed: write it relative to the configuration file's directory",
         );
     }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in text.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.pop().is_none() {
-                    return Err("'..' leaves the configuration file's directory");
-                }
-            }
-            part => parts.push(part),
-        }
-    }
-    Ok(if parts.is_empty() {
+    let path = normalize_relative(Path::new(text))
+        .ok_or("'..' leaves the configuration file's directory")?;
+    Ok(if path.as_os_str().is_empty() {
         PathBuf::from(".")
     } else {
-        parts.iter().collect()
+        path
     })
 }
 
@@ -339,20 +330,7 @@ fn slash_separated(path: &Path) -> String {
 /// A relative path with `.` and `..` resolved by spelling; `None` when it is
 /// absolute, or leaves the directory it is relative to.
 pub(crate) fn normalize_relative(path: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            Component::Normal(part) => out.push(part),
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(out)
+    LexicalPath::of(path).inside()
 }
 
 #[cfg(test)]

@@ -12,10 +12,20 @@
 //! - A pattern that matches a parent directory of a path matches the path.
 //! - Every line is tried in order, and the last one that matches decides.
 //!
+//! [`LexicalPath`] is the crate's path cleaning, shared by every crate that
+//! compares paths by spelling (build contexts, configuration entries).
+//!
 //! This duplicates `layercake_lint::dockerignore` on purpose for now (this
 //! crate must not depend on the linter); the two should become one small
 //! shared crate.
 #![deny(missing_docs)]
+
+mod lexical;
+
+use std::borrow::Cow;
+use std::path::Path;
+
+pub use lexical::LexicalPath;
 
 /// The patterns of one `.dockerignore` file.
 #[derive(Clone, Debug, Default)]
@@ -216,26 +226,11 @@ impl Pattern {
 
 /// Go's `filepath.Clean` for `/`-separated paths.
 fn clean(path: &str) -> String {
-    if path.is_empty() {
-        return ".".to_string();
-    }
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|last| *last != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            other => parts.push(other),
-        }
-    }
+    let lexical = LexicalPath::of(Path::new(path));
+    let mut parts = vec![Cow::Borrowed(".."); lexical.climbs];
+    parts.extend(lexical.names.iter().map(|name| name.to_string_lossy()));
     let joined = parts.join("/");
-    if rooted {
+    if lexical.is_rooted() {
         format!("/{joined}")
     } else if joined.is_empty() {
         ".".to_string()

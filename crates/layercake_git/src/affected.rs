@@ -1,11 +1,11 @@
 //! Which build targets a change affects, and why.
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::repository::{ChangeStatus, ChangedPath};
 use crate::targets::BuildTarget;
-use layercake_dockerignore::DockerIgnore;
+use layercake_dockerignore::{DockerIgnore, LexicalPath};
 
 /// How many changed paths a [`AffectedReason::ContextChanged`] lists.
 pub const LISTED_CONTEXT_PATHS: usize = 5;
@@ -149,12 +149,13 @@ fn context_change(
     Some(AffectedReason::ContextChanged { paths: hits, count })
 }
 
-/// A repository-relative path without `.` components (so `./Dockerfile`
-/// and `Dockerfile`, and `.` and the empty context, compare equal).
+/// A repository-relative path as git writes it (so `./Dockerfile` and
+/// `Dockerfile`, and `.` and the empty context, compare equal); a leading
+/// `/` is the repository root too, and a `..` above the root is kept so the
+/// path matches nothing in the repository.
 fn normalize(path: &Path) -> PathBuf {
-    path.components()
-        .filter(|c| !matches!(c, Component::CurDir | Component::RootDir))
-        .collect()
+    let path = path.strip_prefix("/").unwrap_or(path);
+    LexicalPath::of(path).cleaned()
 }
 
 #[cfg(test)]
@@ -183,6 +184,21 @@ mod tests {
         let changes = [change("Dockerfile", ChangeStatus::Modified)];
         let found = affected_targets(&[], &[target], &changes, no_files);
         assert_eq!(found[0].reason, AffectedReason::DockerfileModified);
+    }
+
+    #[test]
+    fn dockerfile_paths_compare_by_spelling() {
+        let changes = [change("Dockerfile", ChangeStatus::Modified)];
+        let found = affected_targets(
+            &[],
+            &[BuildTarget::for_dockerfile("app/../Dockerfile")],
+            &changes,
+            no_files,
+        );
+        assert_eq!(found[0].reason, AffectedReason::DockerfileModified);
+        // Above the repository root: nothing in the change is that file.
+        let outside = BuildTarget::for_dockerfile("../Dockerfile");
+        assert!(affected_targets(&[], &[outside], &changes, no_files).is_empty());
     }
 
     #[test]

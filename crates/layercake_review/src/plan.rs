@@ -5,6 +5,7 @@ use layercake_build::{BuildSecret, SecretSource};
 use layercake_config::{
     CliOverrides, ConfigResolver, ImageSpec, ResolvedSettings, SecretSourceSpec,
 };
+use layercake_dockerignore::LexicalPath;
 use layercake_git::{AffectedReason, AffectedTarget, BuildTarget, Commit};
 use std::path::{Path, PathBuf};
 
@@ -179,7 +180,9 @@ fn image_spec(
             .strip_prefix(head_root)
             .unwrap_or(Path::new(""))
             .to_path_buf();
-        spec.context = spec.context.map(|c| normalize(&config_dir.join(c)));
+        spec.context = spec
+            .context
+            .map(|c| LexicalPath::of(&config_dir.join(c)).clamped());
         spec
     });
     Ok(spec)
@@ -196,20 +199,6 @@ fn apply_spec(target: &mut BuildTarget, spec: &ImageSpec) {
     if spec.platform.is_some() {
         target.platform = spec.platform.clone();
     }
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Secrets for BuildKit; files are read from the user's checkout (secret
