@@ -7,39 +7,18 @@
 //! a cache left in a builder stage costs nothing in the shipped image, one left
 //! in the target's base stage ships with it.
 
-use layercake_model::{DockerfileModel, Stage};
+use layercake_model::{DockerfileModel, Follow, StageClosure};
 
 /// The target stage and its `FROM <stage>` ancestors, target first.
 ///
-/// Empty when there is no stage. A `FROM` cycle cannot occur (BuildKit only
-/// resolves `FROM` to earlier stages), but the walk stops on one anyway.
+/// Empty when there is no stage.
 pub fn shipped_stage_chain(model: &DockerfileModel) -> Vec<usize> {
-    let mut chain = Vec::new();
-    let mut seen = vec![false; model.stages.len()];
-    let mut next = model.target;
-    while let Some(index) = next {
-        match seen.get_mut(index) {
-            Some(visited) if !*visited => *visited = true,
-            _ => break,
-        }
-        let Some(stage) = model.stages.get(index) else {
-            break;
-        };
-        chain.push(index);
-        next = stage.base.stage();
-    }
-    chain
+    shipped_stages(model).into_order()
 }
 
-/// `shipped[i]` is true when the layers of stage `i` end up in the built image.
-pub fn shipped_stages(model: &DockerfileModel) -> Vec<bool> {
-    let mut shipped = vec![false; model.stages.len()];
-    for index in shipped_stage_chain(model) {
-        if let Some(slot) = shipped.get_mut(index) {
-            *slot = true;
-        }
-    }
-    shipped
+/// The stages whose layers end up in the built image.
+pub fn shipped_stages(model: &DockerfileModel) -> StageClosure {
+    model.stage_closure(model.target, Follow::Base)
 }
 
 /// The stages whose filesystem the instruction at `index` builds on, the
@@ -47,16 +26,9 @@ pub fn shipped_stages(model: &DockerfileModel) -> Vec<bool> {
 /// ancestors. Files written by earlier instructions of these stages are in
 /// the layers below it.
 pub fn lineage_of_instruction(model: &DockerfileModel, index: usize) -> Vec<usize> {
-    let mut chain = Vec::new();
-    let mut next = model.stage_of_instruction(index);
-    while let Some(stage) = next {
-        if chain.contains(&stage) {
-            break;
-        }
-        chain.push(stage);
-        next = model.stages.get(stage).and_then(|s| s.base.stage());
-    }
-    chain
+    model
+        .stage_closure(model.stage_of_instruction(index), Follow::Base)
+        .into_order()
 }
 
 /// The instructions (indexes) of the shipped stages, in file order.
@@ -65,8 +37,8 @@ pub fn shipped_instructions(model: &DockerfileModel) -> Vec<usize> {
     model
         .stages
         .iter()
-        .filter(|s| shipped.get(s.index).copied().unwrap_or(false))
-        .flat_map(|s: &Stage| s.instructions.clone())
+        .filter(|s| shipped.contains(s.index))
+        .flat_map(|s| s.instructions.clone())
         .collect()
 }
 
@@ -97,7 +69,8 @@ mod tests {
     fn target_and_from_ancestors_ship_copied_stages_do_not() {
         let m = model(MULTI, None);
         assert_eq!(shipped_stage_chain(&m), [4, 2, 1]);
-        assert_eq!(shipped_stages(&m), [false, true, true, false, true]);
+        let shipped: Vec<bool> = (0..5).map(|i| shipped_stages(&m).contains(i)).collect();
+        assert_eq!(shipped, [false, true, true, false, true]);
         // The builder reaches the target (it is copied from) but does not ship.
         assert!(m.stages[0].reaches_target);
     }

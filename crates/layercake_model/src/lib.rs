@@ -8,10 +8,11 @@
 
 mod image_ref;
 mod pairing;
+mod stage_closure;
 
 use imbl::OrdMap;
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use layercake_syntax::{Args, Command, Dockerfile, Instruction, Keyword, TextRange, Word};
@@ -19,6 +20,7 @@ use serde::Serialize;
 
 pub use image_ref::ImageRef;
 pub use pairing::{DockerfilePairing, DockerfileVersion, PairKind, instruction_key};
+pub use stage_closure::{Follow, StageClosure};
 
 use layercake_syntax::shell::expand_word;
 pub use layercake_syntax::shell::{ExpandedWord, ShellError};
@@ -933,22 +935,9 @@ impl<'a> Builder<'a> {
     }
 
     fn mark_reachable(&mut self) {
-        let Some(target) = self.model.target else {
-            return;
-        };
-        let mut seen = BTreeSet::from([target]);
-        let mut queue = VecDeque::from([target]);
-        while let Some(stage) = queue.pop_front() {
-            for edge in self.model.edges_from(stage) {
-                if let Some(next) = edge.target.stage()
-                    && seen.insert(next)
-                {
-                    queue.push_back(next);
-                }
-            }
-        }
+        let reached = self.model.stage_closure(self.model.target, Follow::All);
         for stage in &mut self.model.stages {
-            stage.reaches_target = seen.contains(&stage.index);
+            stage.reaches_target = reached.contains(stage.index);
         }
     }
 }

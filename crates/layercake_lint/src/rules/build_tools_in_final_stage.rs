@@ -6,7 +6,7 @@ use crate::package_install::{
     OsPackageAction, OsPackageManager, is_build_package, os_package_command,
 };
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
-use crate::rules::stage_closure::is_dev_environment;
+use crate::rules::dev_environment::is_dev_environment;
 use crate::shell_command::SimpleCommand;
 use crate::shipped_stages::shipped_stage_chain;
 use layercake_syntax::{Args, Command, Instruction, Keyword, TextRange};

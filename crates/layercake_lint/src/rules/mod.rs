@@ -108,4 +108,4 @@ pub mod undefined_variable;
 /// LC510: an instruction word Docker does not know.
 pub mod unknown_instruction;
 
-mod stage_closure;
+mod dev_environment;

@@ -1,5 +1,6 @@
 use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
+use crate::shipped_stages::shipped_stages;
 use layercake_syntax::{Args, Instruction, KeyValue, Keyword, TextRange};
 use std::collections::BTreeSet;
 
@@ -189,7 +190,7 @@ impl Rule for SecretInArgOrEnv {
     }
 
     fn check(&self, ctx: &LintContext<'_>, sink: &mut FindingSink<'_>) {
-        let shipped = shipped_stages(ctx);
+        let shipped = shipped_stages(ctx.model);
         let mut reported_globals: BTreeSet<String> = BTreeSet::new();
         for (index, instruction) in ctx.dockerfile.instructions.iter().enumerate() {
             if !matches!(instruction.keyword, Keyword::Arg | Keyword::Env) {
@@ -200,7 +201,7 @@ impl Rule for SecretInArgOrEnv {
             };
             let stage = ctx.model.stage_of_instruction(index);
             let needed = stage.is_none_or(|s| ctx.model.reaches_target(s));
-            let ships = stage.is_some_and(|s| shipped.get(s).copied().unwrap_or(false));
+            let ships = stage.is_some_and(|s| shipped.contains(s));
             let keyword = instruction.keyword.as_str();
             for pair in pairs {
                 let name = pair.key.text.as_str();
@@ -268,25 +269,6 @@ impl Rule for SecretInArgOrEnv {
             }
         }
     }
-}
-
-/// The target stage and the stages it is built FROM: what ships.
-fn shipped_stages(ctx: &LintContext<'_>) -> Vec<bool> {
-    let mut shipped = vec![false; ctx.model.stages.len()];
-    let mut current = ctx.model.target;
-    while let Some(index) = current {
-        match shipped.get_mut(index) {
-            Some(seen) if !*seen => *seen = true,
-            _ => break,
-        }
-        current = ctx
-            .model
-            .stages
-            .get(index)
-            .and_then(|s| s.base.stage())
-            .filter(|&parent| parent < index);
-    }
-    shipped
 }
 
 fn unquote(text: &str) -> &str {

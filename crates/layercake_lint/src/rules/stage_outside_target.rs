@@ -1,6 +1,6 @@
 use crate::finding::{Category, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
-use crate::rules::stage_closure::stages_needed_by;
+use layercake_model::Follow;
 
 /// A stage the build target does not need (it may be another target).
 pub struct StageOutsideTarget;
@@ -62,7 +62,7 @@ impl Rule for StageOutsideTarget {
             .iter()
             .filter(|s| s.index == last || s.name.is_some())
             .map(|s| s.index);
-        let buildable = stages_needed_by(model, roots);
+        let buildable = model.stage_closure(roots, Follow::All);
         let target_name = match &target.name {
             Some(name) => format!("`{}`", name.written.text),
             None => match ctx.dockerfile.instructions.get(target.from_instruction) {
@@ -77,7 +77,7 @@ impl Rule for StageOutsideTarget {
         for stage in model
             .stages
             .iter()
-            .filter(|s| buildable[s.index] && !s.reaches_target)
+            .filter(|s| buildable.contains(s.index) && !s.reaches_target)
         {
             let Some(from) = ctx.dockerfile.instructions.get(stage.from_instruction) else {
                 continue;

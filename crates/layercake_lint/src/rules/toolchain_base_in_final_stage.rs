@@ -4,7 +4,7 @@ use crate::code_span;
 use crate::finding::{Category, Severity};
 use crate::package_install::{OsPackageAction, is_build_package, os_package_command};
 use crate::rule::{FindingSink, FindingSubject, LintContext, Rule, RuleMeta};
-use crate::rules::stage_closure::is_dev_environment;
+use crate::rules::dev_environment::is_dev_environment;
 use crate::shipped_stages::shipped_stage_chain;
 use layercake_model::StageBase;
 use layercake_syntax::Keyword;

@@ -1,6 +1,6 @@
 use crate::finding::{Category, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
-use crate::rules::stage_closure::stages_needed_by;
+use layercake_model::Follow;
 
 /// A stage that no build can ever need.
 pub struct UnusedStage;
@@ -57,8 +57,8 @@ impl Rule for UnusedStage {
             .iter()
             .filter(|s| s.index == last || s.name.is_some())
             .map(|s| s.index);
-        let needed = stages_needed_by(ctx.model, roots);
-        for stage in stages.iter().filter(|s| !needed[s.index]) {
+        let needed = ctx.model.stage_closure(roots, Follow::All);
+        for stage in stages.iter().filter(|s| !needed.contains(s.index)) {
             let Some(from) = ctx.dockerfile.instructions.get(stage.from_instruction) else {
                 continue;
             };
