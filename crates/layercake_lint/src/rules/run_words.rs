@@ -1,12 +1,12 @@
 //! Where the words of a RUN's commands stand in the source, so size fixes can
 //! insert a flag right after `install` or append a cleanup to the command.
 //!
-//! The words are found by the same splitting as `shell_command::split_script`,
+//! The words are found by `shell_command::split_script`'s own tokenizer,
 //! over the source text (continuation lines and comment lines in them
 //! included). The result is only returned when it reads exactly the commands
 //! `run_commands` reads; otherwise a rule offers no precise edit.
 
-use crate::shell_command::{SimpleCommand, is_assignment, run_commands};
+use crate::shell_command::{Reading, SimpleCommand, located_commands, run_commands};
 use layercake_syntax::{Args, Command, Instruction, TextRange};
 
 /// A command of a RUN with the source range of each of its words.
@@ -114,132 +114,21 @@ fn split_located(
         return Vec::new();
     };
     let base = range.start();
-    let mut commands = Vec::new();
-    let mut words: Vec<(String, TextRange)> = Vec::new();
-    let mut word = String::new();
-    let mut word_start: Option<usize> = None;
-    let mut word_end = 0;
-    // After a continuation, until the first character of a real line.
-    let mut continued = false;
-    let mut chars = text.char_indices().peekable();
-
-    fn finish_word(
-        word: &mut String,
-        word_start: &mut Option<usize>,
-        word_end: usize,
-        base: usize,
-        words: &mut Vec<(String, TextRange)>,
-    ) {
-        if let Some(start) = word_start.take() {
-            words.push((
-                std::mem::take(word),
-                TextRange::new(base + start, base + word_end),
-            ));
-        }
-    }
-    fn finish_command(
-        words: &mut Vec<(String, TextRange)>,
-        commands: &mut Vec<LocatedCommand>,
-        in_heredoc: bool,
-    ) {
-        let start = words
-            .iter()
-            .position(|(w, _)| !is_assignment(w))
-            .unwrap_or(words.len());
-        let rest: Vec<(String, TextRange)> = words.drain(..).skip(start).collect();
-        if !rest.is_empty() {
-            let (words, word_ranges) = rest.into_iter().unzip();
-            commands.push(LocatedCommand {
-                command: SimpleCommand { words },
-                word_ranges,
-                in_heredoc,
-            });
-        }
-    }
-
-    while let Some((at, ch)) = chars.next() {
-        if continued && dockerfile_lines {
-            match ch {
-                '\n' => continue,
-                '#' => {
-                    for (_, c) in chars.by_ref() {
-                        if c == '\n' {
-                            break;
-                        }
-                    }
-                    continue;
-                }
-                c if c.is_whitespace() => {
-                    finish_word(&mut word, &mut word_start, word_end, base, &mut words);
-                    continue;
-                }
-                _ => continued = false,
-            }
-        }
-        match ch {
-            '\'' => {
-                word_start.get_or_insert(at);
-                word_end = at + 1;
-                for (i, c) in chars.by_ref() {
-                    word_end = i + c.len_utf8();
-                    if c == '\'' {
-                        break;
-                    }
-                    word.push(c);
-                }
-            }
-            '"' => {
-                word_start.get_or_insert(at);
-                word_end = at + 1;
-                while let Some((i, c)) = chars.next() {
-                    word_end = i + c.len_utf8();
-                    match c {
-                        '"' => break,
-                        '\\' => {
-                            if let Some((j, next)) = chars.next() {
-                                word_end = j + next.len_utf8();
-                                word.push(next);
-                            }
-                        }
-                        _ => word.push(c),
-                    }
-                }
-            }
-            '\\' => match chars.next() {
-                Some((_, '\n')) => continued = true,
-                Some((j, next)) => {
-                    word_start.get_or_insert(at);
-                    word_end = j + next.len_utf8();
-                    word.push(next);
-                }
-                None => {}
-            },
-            '#' if word_start.is_none() => {
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-                finish_word(&mut word, &mut word_start, word_end, base, &mut words);
-                finish_command(&mut words, &mut commands, in_heredoc);
-            }
-            '&' | '|' | ';' | '\n' | '(' | ')' => {
-                finish_word(&mut word, &mut word_start, word_end, base, &mut words);
-                finish_command(&mut words, &mut commands, in_heredoc);
-            }
-            c if c.is_whitespace() => {
-                finish_word(&mut word, &mut word_start, word_end, base, &mut words)
-            }
-            c => {
-                word_start.get_or_insert(at);
-                word_end = at + c.len_utf8();
-                word.push(c);
-            }
-        }
-    }
-    finish_word(&mut word, &mut word_start, word_end, base, &mut words);
-    finish_command(&mut words, &mut commands, in_heredoc);
-    commands
+    let reading = Reading {
+        dockerfile_lines,
+        ..Reading::default()
+    };
+    located_commands(text, reading)
+        .into_iter()
+        .map(|(command, ranges)| LocatedCommand {
+            command,
+            word_ranges: ranges
+                .into_iter()
+                .map(|r| TextRange::new(base + r.start, base + r.end))
+                .collect(),
+            in_heredoc,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -277,6 +166,19 @@ mod tests {
             [
                 vec!["apt-get", "update"],
                 vec!["apt-get", "install", "-y", "'curl'", "\"git\""]
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_redirections_and_reserved_words_as_run_commands_does() {
+        let source = "FROM x\nRUN if apt-get update >/dev/null 2>&1; then \\\n  apt-get install -y x &>log; fi\n";
+        assert_eq!(
+            slices(source),
+            [
+                vec!["apt-get", "update", ">/dev/null", "2>&1"],
+                vec!["apt-get", "install", "-y", "x", "&>log"],
+                vec!["fi"]
             ]
         );
     }
