@@ -20,6 +20,7 @@ pub mod escape;
 pub mod github;
 pub mod json;
 pub mod markdown;
+pub mod parse_tree;
 pub mod sarif;
 pub mod text;
 
