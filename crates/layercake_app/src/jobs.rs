@@ -156,8 +156,65 @@ async fn execute(
         return Ok(JobOutcome::Cancelled);
     }
     let check_run = job_check_run(&github, &repo, job).await?;
+    let outcome = review_and_publish(shared, job, cancelled, &github, &repo, &pr, check_run).await;
+    if let Err(error) = &outcome {
+        say_not_reviewed(&github, &repo, job, check_run, error).await;
+    }
+    outcome
+}
 
-    let lint_only_reason = build_refusal(&shared.settings.fork_policy, &pr);
+/// Once the check run exists, whatever fails must end it: a check run left
+/// `in_progress` tells the pull request's author nothing, for ever. The
+/// conclusion is `neutral` (the review could not be made, which says nothing
+/// about the change), the reason is in its output, and the sticky comment,
+/// if there is one, says the same. Failures to say so are only logged: the
+/// job has already failed.
+async fn say_not_reviewed(
+    github: &GitHub,
+    repo: &RepoName,
+    job: &Job,
+    check_run: u64,
+    error: &JobError,
+) {
+    let reason = error.to_string();
+    let output = CheckRunOutput {
+        title: "Could not review".to_string(),
+        summary: format!("layercake could not review this pull request: {reason}"),
+        text: None,
+        annotations: Vec::new(),
+    };
+    if let Err(e) = github
+        .complete_check_run(repo, check_run, Conclusion::Neutral, &output)
+        .await
+    {
+        eprintln!(
+            "layercake: job {}: cannot complete its check run: {e}",
+            job.id
+        );
+    }
+    let target = PullRequestTarget {
+        repo: repo.clone(),
+        number: job.pr_number,
+        head_sha: job.head_sha.clone(),
+    };
+    let key = CommentOptions::default().key;
+    if let Err(e) = publish::publish_not_reviewed(github, &target, &key, &reason, &[]).await {
+        eprintln!("layercake: job {}: cannot update the comment: {e}", job.id);
+    }
+}
+
+/// Clone, review, publish and complete the check run `check_run`.
+async fn review_and_publish(
+    shared: &Shared,
+    job: &Job,
+    cancelled: &AtomicBool,
+    github: &GitHub,
+    repo: &RepoName,
+    pr: &PullRequest,
+    check_run: u64,
+) -> Result<JobOutcome, JobError> {
+    let installation = job.installation_id.ok_or(JobError::NoInstallation)?;
+    let lint_only_reason = build_refusal(&shared.settings.fork_policy, pr);
     let token = shared.app.installation_token(installation).await?;
     let (clone_url, head, base, number) = (
         job.clone_url.clone(),
@@ -205,7 +262,7 @@ async fn execute(
             annotations: Vec::new(),
         };
         let _ = github
-            .complete_check_run(&repo, check_run, Conclusion::Cancelled, &output)
+            .complete_check_run(repo, check_run, Conclusion::Cancelled, &output)
             .await;
         return Ok(JobOutcome::Cancelled);
     }
@@ -220,7 +277,7 @@ async fn execute(
         comment: CommentOptions::default(),
         authors: Vec::new(),
     };
-    publish::publish(&github, &target, &report, &options).await?;
+    publish::publish(github, &target, &report, &options).await?;
     let output = publish::check_run_output(&report);
     let conclusion = if review.verdict.failed() {
         Conclusion::Failure
@@ -228,7 +285,7 @@ async fn execute(
         Conclusion::Success
     };
     github
-        .complete_check_run(&repo, check_run, conclusion, &output)
+        .complete_check_run(repo, check_run, conclusion, &output)
         .await?;
     Ok(JobOutcome::Succeeded)
 }

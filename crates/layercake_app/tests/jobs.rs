@@ -369,3 +369,57 @@ async fn closing_a_pull_request_stops_its_running_job_before_it_posts() {
         "nothing left to run"
     );
 }
+
+#[tokio::test]
+async fn a_job_that_fails_after_its_check_run_exists_completes_it_and_says_why() {
+    let mut world = World::lint_only();
+    world.deliver("f-1");
+    world.run_next_job().await;
+    assert_eq!(
+        world.comment_bodies().len(),
+        1,
+        "the first review's comment"
+    );
+
+    // A push, then the repository cannot be cloned any more.
+    world.push(&HEAD_DOCKERFILE.replace("i.js", "main.js"));
+    std::fs::remove_dir_all(&world.bare).expect("remove the bare repository");
+    world.deliver("f-2");
+    let job = world.run_next_job().await;
+
+    let (state, error) = world.state(job);
+    assert_eq!(state, JobState::Failed);
+    let error = error.expect("the job's error");
+    assert!(error.contains("cannot clone"), "{error}");
+    let runs: Vec<_> = world
+        .fake
+        .check_runs(REPO)
+        .into_iter()
+        .filter(|run| run.head_sha == world.head())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    let run = &runs[0];
+    assert_eq!(run.status, "completed", "{run:#?}");
+    assert_eq!(run.conclusion.as_deref(), Some("neutral"), "{run:#?}");
+    assert_eq!(run.output_title.as_deref(), Some("Could not review"));
+    let summary = run.output_summary.as_deref().unwrap_or_default();
+    assert!(summary.contains("cannot clone"), "{run:#?}");
+
+    // The sticky comment no longer shows the older head's review as if it
+    // were current: it says this head could not be reviewed, and why.
+    let comments = world.comment_bodies();
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    assert!(
+        comments[0].starts_with("<!-- layercake:summary"),
+        "{}",
+        comments[0]
+    );
+    assert!(
+        comments[0].contains("layercake could not review"),
+        "{}",
+        comments[0]
+    );
+    assert!(comments[0].contains(&world.head()[..12]), "{}", comments[0]);
+    assert!(comments[0].contains("cannot clone"), "{}", comments[0]);
+    assert!(!comments[0].contains("LC201"), "{}", comments[0]);
+}

@@ -101,6 +101,40 @@ pub async fn publish(
     Ok(Published { comment, review })
 }
 
+/// Says on the pull request that the review of `target`'s head could not be
+/// made, and why: the sticky comment with `key`'s marker is rewritten to say
+/// so, when there is one (its old review is of an older head). Nothing is
+/// created when there is none: the check run already says it. Returns the
+/// comment updated.
+pub async fn publish_not_reviewed(
+    github: &GitHub,
+    target: &PullRequestTarget,
+    key: &str,
+    reason: &str,
+    authors: &[String],
+) -> Result<Option<u64>, GitHubError> {
+    let marker = comment_marker(key);
+    let comments = github.issue_comments(&target.repo, target.number).await?;
+    let Some(existing) = ours(&comments, &marker, authors).first().map(|c| c.id) else {
+        return Ok(None);
+    };
+    let body = not_reviewed_body(&marker, &target.head_sha, reason);
+    github
+        .update_issue_comment(&target.repo, existing, &body)
+        .await?;
+    Ok(Some(existing))
+}
+
+/// The sticky comment's text when the review could not be made.
+pub fn not_reviewed_body(marker: &str, head_sha: &str, reason: &str) -> String {
+    let short: String = head_sha.chars().take(12).collect();
+    format!(
+        "{marker}\n### layercake could not review {}\n\n{}\n\nThe check run has the same reason. A new push, or re-running the check, tries again.\n",
+        layercake_render::escape::code(&short),
+        layercake_render::escape::fenced(reason, "text"),
+    )
+}
+
 /// Our comments with `key`'s marker, oldest first: the marker starts the
 /// body and the author is a bot (the Actions token's or an App's) or one of
 /// `authors`, so a person quoting the marker does not hijack it.
