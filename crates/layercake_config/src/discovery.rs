@@ -10,40 +10,55 @@ use std::sync::Arc;
 /// The file names looked for, in order: in a directory holding both, the first wins.
 pub const CONFIG_FILE_NAMES: &[&str] = &[".layercake.yml", ".layercake.yaml"];
 
-/// The first of `names` in `dir` itself, if there is one.
-fn file_in(dir: &Path, names: &[&str]) -> Option<PathBuf> {
-    names
-        .iter()
-        .map(|name| dir.join(name))
-        .find(|path| path.is_file())
+/// What a walk up needs to know of one directory.
+#[derive(Clone, Debug)]
+struct DirFacts {
+    /// The first of [`CONFIG_FILE_NAMES`] in it.
+    layercake: Option<PathBuf>,
+    /// The first of [`HADOLINT_FILE_NAMES`] in it.
+    hadolint: Option<PathBuf>,
+    /// Whether it is the root of a repository (`.git` as a directory, or as
+    /// a file in a worktree or submodule): the walk up stops after it.
+    repository_root: bool,
+}
+
+impl DirFacts {
+    fn read(dir: &Path) -> DirFacts {
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .map(|name| dir.join(name))
+                .find(|path| path.is_file())
+        };
+        DirFacts {
+            layercake: first(CONFIG_FILE_NAMES),
+            hadolint: first(HADOLINT_FILE_NAMES),
+            repository_root: dir.join(".git").exists(),
+        }
+    }
 }
 
 /// The configuration file that covers a Dockerfile in `start`: the nearest
 /// `.layercake.yml` (or `.layercake.yaml`) in `start` or above, stopping
 /// after the root of a git repository; when there is none, the nearest
-/// `.hadolint.yaml` (or `.hadolint.yml`) the same way.
-fn find_config_file(start: &Path) -> Option<PathBuf> {
-    [CONFIG_FILE_NAMES, HADOLINT_FILE_NAMES]
-        .into_iter()
-        .find_map(|names| {
-            let mut dir = Some(start);
-            while let Some(current) = dir {
-                if let Some(path) = file_in(current, names) {
-                    return Some(path);
-                }
-                if is_repository_root(current) {
-                    break;
-                }
-                dir = current.parent();
-            }
-            None
-        })
-}
-
-/// Whether the walk up stops at `dir`: the root of a repository (`.git` as a
-/// directory, or as a file in a worktree or submodule).
-fn is_repository_root(dir: &Path) -> bool {
-    dir.join(".git").exists()
+/// `.hadolint.yaml` (or `.hadolint.yml`) the same way. `facts` tells what a
+/// directory holds (a resolver remembers it: Dockerfiles share ancestors).
+fn find_config_file(start: &Path, facts: &mut impl FnMut(&Path) -> DirFacts) -> Option<PathBuf> {
+    let mut walked = Vec::new();
+    let mut dir = Some(start);
+    while let Some(current) = dir {
+        let known = facts(current);
+        if let Some(path) = known.layercake {
+            return Some(path);
+        }
+        let root = known.repository_root;
+        walked.push(known.hadolint);
+        if root {
+            break;
+        }
+        dir = current.parent();
+    }
+    walked.into_iter().flatten().next()
 }
 
 /// The directory a Dockerfile's configuration is searched from: its own, made absolute.
@@ -62,7 +77,7 @@ fn start_dir(dockerfile: &Path) -> PathBuf {
 ///
 /// To resolve many Dockerfiles, use a [`ConfigResolver`]: it reads each file once.
 pub fn discover(dockerfile: &Path) -> Result<Option<Config>, ConfigError> {
-    find_config_file(&start_dir(dockerfile))
+    find_config_file(&start_dir(dockerfile), &mut |dir| DirFacts::read(dir))
         .map(|path| load(&path))
         .transpose()
 }
@@ -77,6 +92,7 @@ pub struct ConfigResolver {
     explicit: Option<Arc<Config>>,
     by_dir: HashMap<PathBuf, Option<Arc<Config>>>,
     by_file: HashMap<PathBuf, Arc<Config>>,
+    dirs: HashMap<PathBuf, DirFacts>,
 }
 
 impl ConfigResolver {
@@ -102,7 +118,13 @@ impl ConfigResolver {
         if let Some(cached) = self.by_dir.get(&start) {
             return Ok(cached.clone());
         }
-        let found = match find_config_file(&start) {
+        let dirs = &mut self.dirs;
+        let mut facts = |dir: &Path| {
+            dirs.entry(dir.to_path_buf())
+                .or_insert_with(|| DirFacts::read(dir))
+                .clone()
+        };
+        let found = match find_config_file(&start, &mut facts) {
             Some(path) => Some(match self.by_file.get(&path) {
                 Some(config) => Arc::clone(config),
                 None => {
