@@ -7,7 +7,7 @@
 //!   `docs/parser.md` each, checked always (`check-with-buildkit.sh` beside them
 //!   checks the expectations against a Docker Engine's BuildKit);
 //! - the 666-file corpus kept outside the repository (`LAYERCAKE_CORPUS`,
-//!   default `../shared/corpus`), checked when it is there.
+//!   default: `shared/corpus` beside the repository), checked when it is there.
 
 use layercake_syntax::{LineIndex, parse};
 use std::collections::BTreeMap;
