@@ -568,14 +568,17 @@ impl Docker {
 
     /// The image's layers' `diff_id`s, base-most first (`docker image inspect`).
     pub fn diff_ids(&self, image: &str) -> Result<Vec<String>, DockerError> {
+        Ok(self.inspected(image)?.root_fs.layers.unwrap_or_default())
+    }
+
+    /// The image as `docker image inspect` describes it.
+    fn inspected(&self, image: &str) -> Result<layer_store::Inspected, DockerError> {
         let (command_text, output) = self.inspect_json(image)?;
-        let inspected: layer_store::Inspected =
-            serde_json::from_str(&output).map_err(|_| DockerError::UnexpectedOutput {
-                command: command_text,
-                output: output.chars().take(200).collect(),
-                expected: "the image as JSON",
-            })?;
-        Ok(inspected.root_fs.layers.unwrap_or_default())
+        serde_json::from_str(&output).map_err(|_| DockerError::UnexpectedOutput {
+            command: command_text,
+            output: output.chars().take(200).collect(),
+            expected: "the image as JSON",
+        })
     }
 
     /// `docker image inspect IMAGE` as JSON, and the command's text for
@@ -695,13 +698,7 @@ impl Docker {
         };
         let root = layer_store::root_dir(&self.root_dir()?)
             .ok_or_else(|| unavailable("`docker info` names no root directory".to_string()))?;
-        let (command_text, output) = self.inspect_json(image)?;
-        let inspected: layer_store::Inspected =
-            serde_json::from_str(&output).map_err(|_| DockerError::UnexpectedOutput {
-                command: command_text,
-                output: output.chars().take(200).collect(),
-                expected: "the image as JSON",
-            })?;
+        let inspected = self.inspected(image)?;
         layer_store::find(&root, image, &inspected).map_err(unavailable)
     }
 
