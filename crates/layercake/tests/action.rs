@@ -69,13 +69,7 @@ impl Scenario {
         let base = self.payload["pull_request"]["base"]["sha"]
             .as_str()
             .expect("base sha");
-        let diff = self
-            .repo
-            .git(&["diff", "-U3", base, &self.head(), "--", "Dockerfile"]);
-        let patch = diff
-            .find("@@")
-            .map(|at| diff[at..].to_string())
-            .expect("a patch");
+        let patch = self.repo.patch(base, &self.head(), "Dockerfile");
         self.fake.set_files(
             REPO,
             self.number,

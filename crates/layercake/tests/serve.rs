@@ -5,7 +5,7 @@
 
 use hmac::{Hmac, Mac};
 use layercake_testkit::fake_github::{FakeFile, FakeGitHub};
-use layercake_testkit::{GitRepo, webhook_payload};
+use layercake_testkit::{GitRepo, pull_request_payload, webhook_payload};
 use serde_json::Value;
 use sha2::Sha256;
 use std::io::{BufRead, BufReader};
@@ -66,26 +66,11 @@ impl World {
         repo.checkout_new_branch("pr");
         repo.write("Dockerfile", "FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nCMD [\"node\", \"i.js\"]\n");
         let head = repo.commit("pr");
-        let diff = repo.git(&["diff", &base, &head, "--", "Dockerfile"]);
-        let patch = diff[diff.find("@@").expect("patch")..].to_string();
+        let patch = repo.patch(&base, &head, "Dockerfile");
 
         let dir = tempfile::tempdir().expect("tempdir");
-        let bare = dir.path().join(format!("{REPO}.git"));
-        repo.git(&[
-            "clone",
-            "--quiet",
-            "--bare",
-            ".",
-            bare.to_str().expect("utf-8"),
-        ]);
-        let mut payload = webhook_payload("pull_request/opened.payload.json");
-        payload["pull_request"]["base"]["sha"] = Value::from(base);
-        payload["pull_request"]["head"]["sha"] = Value::from(head);
-        let clone_url = Value::from(bare.to_string_lossy().into_owned());
-        payload["repository"]["clone_url"] = clone_url.clone();
-        payload["pull_request"]["head"]["repo"]["clone_url"] = clone_url.clone();
-        payload["pull_request"]["base"]["repo"]["clone_url"] = clone_url;
-        payload["installation"] = serde_json::json!({"id": INSTALLATION, "node_id": "x"});
+        let bare = repo.bare_clone(dir.path(), REPO);
+        let payload = pull_request_payload("opened", &base, &head, &bare, INSTALLATION);
 
         let fake = FakeGitHub::start();
         fake.add_app(APP_ID, layercake_testkit::TEST_APP_PUBLIC_KEY);

@@ -11,7 +11,7 @@ use layercake_github::{App, AppCredentials, RetryPolicy};
 use layercake_queue::{JobState, JobStore};
 use layercake_review::{BuildOptions, Building};
 use layercake_testkit::fake_github::{Access, FakeFile, FakeGitHub};
-use layercake_testkit::{GitRepo, webhook_payload};
+use layercake_testkit::{GitRepo, pull_request_payload};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -49,22 +49,8 @@ impl World {
         repo.write("Dockerfile", HEAD_DOCKERFILE);
         let head = repo.commit("pr");
         let dir = tempfile::tempdir().expect("tempdir");
-        let bare = dir.path().join(format!("{REPO}.git"));
-        repo.git(&[
-            "clone",
-            "--quiet",
-            "--bare",
-            ".",
-            bare.to_str().expect("utf-8"),
-        ]);
-        let mut payload = webhook_payload("pull_request/opened.payload.json");
-        payload["pull_request"]["base"]["sha"] = Value::from(base);
-        payload["pull_request"]["head"]["sha"] = Value::from(head);
-        let clone_url = Value::from(bare.to_string_lossy().into_owned());
-        payload["repository"]["clone_url"] = clone_url.clone();
-        payload["pull_request"]["head"]["repo"]["clone_url"] = clone_url.clone();
-        payload["pull_request"]["base"]["repo"]["clone_url"] = clone_url;
-        payload["installation"] = serde_json::json!({"id": INSTALLATION, "node_id": "x"});
+        let bare = repo.bare_clone(dir.path(), REPO);
+        let payload = pull_request_payload("opened", &base, &head, &bare, INSTALLATION);
         let number = payload["pull_request"]["number"].as_u64().expect("number");
 
         let fake = FakeGitHub::start();
@@ -130,10 +116,7 @@ impl World {
         let base = self.payload["pull_request"]["base"]["sha"]
             .as_str()
             .expect("base sha");
-        let diff = self
-            .repo
-            .git(&["diff", base, &self.head(), "--", "Dockerfile"]);
-        let patch = diff[diff.find("@@").expect("a patch")..].to_string();
+        let patch = self.repo.patch(base, &self.head(), "Dockerfile");
         self.fake.set_files(
             REPO,
             self.number,

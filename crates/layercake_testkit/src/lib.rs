@@ -30,7 +30,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use node_image::{NodeImage, node_image};
-pub use webhooks::{WebhookPayload, webhook_payload, webhook_payload_dir, webhook_payloads};
+pub use webhooks::{
+    WebhookPayload, pull_request_payload, webhook_payload, webhook_payload_dir, webhook_payloads,
+};
 
 pub use fake_github::{
     Access, FakeAnnotation, FakeCheckRun, FakeComment, FakeFile, FakeGitHub, FakeReview,
@@ -513,6 +515,28 @@ impl GitRepo {
     /// `git checkout -q NAME`.
     pub fn checkout(&self, name: &str) {
         self.git(&["checkout", "-q", name]);
+    }
+
+    /// A bare clone at `DIR/NAME.git` (a clone source, as a server's is);
+    /// returns its path.
+    pub fn bare_clone(&self, dir: &Path, name: &str) -> PathBuf {
+        let bare = dir.join(format!("{name}.git"));
+        self.git(&[
+            "clone",
+            "--quiet",
+            "--bare",
+            ".",
+            bare.to_str().expect("a UTF-8 temporary path"),
+        ]);
+        bare
+    }
+
+    /// The patch of `path` from `base` to `head` as GitHub's pull request
+    /// files list it: the diff from its first hunk header on.
+    pub fn patch(&self, base: &str, head: &str, path: &str) -> String {
+        let diff = self.git(&["diff", base, head, "--", path]);
+        let hunk = diff.find("@@").expect("a patch: the file differs");
+        diff[hunk..].to_string()
     }
 }
 

@@ -72,3 +72,25 @@ fn file_name(path: &Path) -> String {
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
+
+/// The real `pull_request` payload of `action` (e.g. `opened`), made to name
+/// commits `base` and `head` of a repository cloned from `clone_url`, through
+/// the installation `installation`: the delivery GitHub would send for it.
+pub fn pull_request_payload(
+    action: &str,
+    base: &str,
+    head: &str,
+    clone_url: &Path,
+    installation: u64,
+) -> serde_json::Value {
+    use serde_json::Value;
+    let mut payload = webhook_payload(&format!("pull_request/{action}.payload.json"));
+    payload["pull_request"]["base"]["sha"] = Value::from(base);
+    payload["pull_request"]["head"]["sha"] = Value::from(head);
+    let clone_url = Value::from(clone_url.to_string_lossy().into_owned());
+    payload["repository"]["clone_url"] = clone_url.clone();
+    payload["pull_request"]["head"]["repo"]["clone_url"] = clone_url.clone();
+    payload["pull_request"]["base"]["repo"]["clone_url"] = clone_url;
+    payload["installation"] = serde_json::json!({"id": installation, "node_id": "x"});
+    payload
+}
