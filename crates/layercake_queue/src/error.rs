@@ -70,6 +70,60 @@ pub enum QueueError {
         /// The worker that asked.
         worker: String,
     },
+    /// The PostgreSQL database could not be reached, or its schema could not
+    /// be migrated.
+    #[error("cannot open the job database {url}: {source}")]
+    PostgresOpen {
+        /// The database's URL, without its password.
+        url: String,
+        /// Why.
+        source: tokio_postgres::Error,
+    },
+    /// The PostgreSQL database was migrated by a newer layercake.
+    #[error(
+        "cannot open the job database {url}: its schema version is {found}, newer than this layercake's {known}"
+    )]
+    PostgresSchemaTooNew {
+        /// The database's URL, without its password.
+        url: String,
+        /// The newest version in its `schema_migrations`.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// A PostgreSQL statement failed.
+    #[error("job database, {operation}: {source}")]
+    Postgres {
+        /// What the store was doing, such as `enqueue`.
+        operation: &'static str,
+        /// The error PostgreSQL or the connection reported.
+        source: tokio_postgres::Error,
+    },
+    /// No PostgreSQL connection could be had from the pool.
+    #[error("job database, {operation}: no connection: {source}")]
+    PostgresPool {
+        /// What the store was doing.
+        operation: &'static str,
+        /// Why.
+        source: deadpool_postgres::PoolError,
+    },
+    /// A row holds what this layercake never writes (a negative pull request
+    /// number, an unknown state): the database was changed by hand.
+    #[error("job database, {operation}: {detail}")]
+    BadRow {
+        /// What the store was doing.
+        operation: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The blocking task that ran a SQLite call panicked or was cancelled.
+    #[error("job database, {operation}: the task running it failed: {message}")]
+    Task {
+        /// What the store was doing.
+        operation: &'static str,
+        /// The task's error.
+        message: String,
+    },
     /// A number from GitHub does not fit SQLite's signed 64-bit integers.
     #[error("{what} {value} is too large for the job database")]
     OutOfRange {
@@ -88,5 +142,11 @@ pub(crate) trait Context<T> {
 impl<T> Context<T> for Result<T, rusqlite::Error> {
     fn context(self, operation: &'static str) -> Result<T, QueueError> {
         self.map_err(|source| QueueError::Database { operation, source })
+    }
+}
+
+impl<T> Context<T> for Result<T, tokio_postgres::Error> {
+    fn context(self, operation: &'static str) -> Result<T, QueueError> {
+        self.map_err(|source| QueueError::Postgres { operation, source })
     }
 }

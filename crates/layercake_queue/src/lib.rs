@@ -61,6 +61,8 @@
 mod checkpoint;
 mod error;
 mod job;
+mod postgres;
+mod queue;
 mod schema;
 mod sql;
 mod store;
@@ -70,4 +72,6 @@ pub use job::{
     DURATION_BUCKETS_SECONDS, DurationHistogram, EnqueueOutcome, Job, JobOutcome, JobState, NewJob,
     PruneReport, QueueStats, StoreOptions, Synchronous, UnknownJobState,
 };
+pub use postgres::PostgresQueue;
+pub use queue::{CounterScope, Database, JobQueue, SqliteQueue};
 pub use store::JobStore;

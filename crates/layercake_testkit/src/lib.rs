@@ -5,6 +5,10 @@
 //! - [`corpus_or_skip`]: the Dockerfile conformance corpus kept outside the repository
 //!   (`LAYERCAKE_CORPUS`), or `None` and a note on stderr (a panic instead when
 //!   `LAYERCAKE_REQUIRE_CORPUS=1`).
+//! - [`postgres_or_skip`]: a new empty PostgreSQL database for one test, on the
+//!   server `LAYERCAKE_TEST_POSTGRES` names or one the kit starts from Debian's
+//!   binaries; or `None` and a note on stderr (a panic instead when
+//!   `LAYERCAKE_REQUIRE_POSTGRES=1`).
 //! - [`busybox_base`]: a tiny base image made on this machine with `docker import`,
 //!   since tests cannot pull from a registry.
 //! - [`node_image`]: stand-ins for `node:22` (~1 GB) and `node:22-slim` (~200 MB),
@@ -19,6 +23,7 @@
 
 pub mod fake_github;
 pub mod node_image;
+pub mod postgres;
 pub mod webhooks;
 
 use std::fs::File;
@@ -30,6 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use node_image::{NodeImage, node_image};
+pub use postgres::{POSTGRES_ENV, REQUIRE_POSTGRES_ENV, TestDatabase, postgres_or_skip};
 pub use webhooks::{
     WebhookPayload, pull_request_payload, webhook_payload, webhook_payload_dir, webhook_payloads,
 };
