@@ -352,6 +352,126 @@ fn releasing_on_shutdown_does_not_burn_an_attempt() {
 }
 
 #[test]
+fn a_job_put_off_waits_its_time_in_its_place_without_burning_an_attempt() {
+    let (_dir, store) = store();
+    let id = enqueued(store.enqueue("d1", &review("octo/app", 1, "a")).unwrap());
+    let other = enqueued(store.enqueue("d2", &review("octo/app", 2, "a")).unwrap());
+    assert_eq!(store.claim("w", LONG).unwrap().unwrap().id, id);
+    let wait = Duration::from_millis(300);
+    let put_off = JobOutcome::RetryLater {
+        after: wait,
+        reason: "GitHub's rate limit was hit; it asks to wait 120s".to_owned(),
+    };
+    assert!(matches!(
+        store.complete(id, "someone-else", &put_off),
+        Err(QueueError::NotHeld { .. })
+    ));
+    let before = SystemTime::now();
+    store.complete(id, "w", &put_off).unwrap();
+    let job = store.job(id).unwrap().unwrap();
+    assert_eq!(
+        (job.state, job.attempts, job.deferrals, job.worker),
+        (JobState::Queued, 0, 1, None)
+    );
+    assert_eq!(
+        job.error.as_deref(),
+        Some("GitHub's rate limit was hit; it asks to wait 120s")
+    );
+    let run_after = job.run_after.expect("a time to run after");
+    assert!(run_after >= before + wait - Duration::from_millis(1));
+    let stats = store.stats().unwrap();
+    assert_eq!(
+        (stats.queued, stats.deferred, stats.deferrals, stats.failed),
+        (2, 1, 1, 0)
+    );
+
+    // Passed over until then: the next job runs meanwhile.
+    assert_eq!(store.claim("w", LONG).unwrap().unwrap().id, other);
+    assert_eq!(store.claim("w", LONG).unwrap(), None);
+    outlive(wait);
+    let again = store.claim("w", LONG).unwrap().unwrap();
+    assert_eq!((again.id, again.attempts, again.deferrals), (id, 1, 1));
+
+    // Put off many times, it never runs out of attempts.
+    for _ in 0..5 {
+        store
+            .complete(
+                id,
+                "w",
+                &JobOutcome::RetryLater {
+                    after: Duration::ZERO,
+                    reason: "GitHub answered 502".to_owned(),
+                },
+            )
+            .unwrap();
+        store.claim("w", LONG).unwrap().unwrap();
+    }
+    assert_eq!(store.requeue_expired(1).unwrap(), 0);
+    let job = store.job(id).unwrap().unwrap();
+    assert_eq!(
+        (job.state, job.attempts, job.deferrals),
+        (JobState::Running, 1, 6)
+    );
+    assert_eq!(store.stats().unwrap().deferrals, 6);
+}
+
+#[test]
+fn a_job_asked_to_stop_is_not_put_off_but_ends() {
+    let (_dir, store) = store();
+    let id = enqueued(store.enqueue("d1", &review("octo/app", 1, "a")).unwrap());
+    store.claim("w", LONG).unwrap().unwrap();
+    store.enqueue("d2", &review("octo/app", 1, "b")).unwrap();
+    store
+        .complete(
+            id,
+            "w",
+            &JobOutcome::RetryLater {
+                after: LONG,
+                reason: "rate limited".to_owned(),
+            },
+        )
+        .unwrap();
+    assert_eq!(state(&store, id), JobState::Superseded);
+}
+
+#[test]
+fn a_version_1_file_is_migrated_with_its_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let id = {
+        let store = JobStore::open(&path).unwrap();
+        enqueued(store.enqueue("d1", &review("octo/app", 1, "a")).unwrap())
+    };
+    // Back to what version 1 wrote: the columns and counter of version 2 gone.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER jobs_count_deferral; DELETE FROM counters WHERE name = 'deferrals';
+             DROP INDEX jobs_queued; ALTER TABLE jobs DROP COLUMN run_after;
+             ALTER TABLE jobs DROP COLUMN deferrals;
+             CREATE INDEX jobs_queued ON jobs (id) WHERE state = 'queued';
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = JobStore::open(&path).unwrap();
+    let job = store.claim("w", LONG).unwrap().unwrap();
+    assert_eq!((job.id, job.deferrals, job.run_after), (id, 0, None));
+    store
+        .complete(
+            id,
+            "w",
+            &JobOutcome::RetryLater {
+                after: Duration::ZERO,
+                reason: "GitHub answered 503".to_owned(),
+            },
+        )
+        .unwrap();
+    assert_eq!(store.stats().unwrap().deferrals, 1);
+    assert!(store.integrity_check().unwrap().is_empty());
+}
+
+#[test]
 fn completing_records_the_outcome_and_the_duration() {
     let (_dir, store) = store();
     let ok = enqueued(store.enqueue("d1", &review("octo/app", 1, "a")).unwrap());
