@@ -309,6 +309,7 @@ impl DiffArgs {
             } else {
                 StageScope::Built
             },
+            run_name: None,
         }
     }
 

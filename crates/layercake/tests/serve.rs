@@ -222,6 +222,12 @@ impl World {
         });
     }
 
+    /// What the running server printed on stderr so far.
+    fn log(&self) -> Vec<String> {
+        let server = self.server.as_ref().expect("started");
+        server.log.lock().expect("log").clone()
+    }
+
     fn metrics(&self) -> String {
         ureq::get(&format!("{}/metrics", self.url()))
             .call()
@@ -490,6 +496,15 @@ fn the_reconciler_reviews_a_pull_request_whose_delivery_never_came() {
     // Only the installation is delivered; the pull request's delivery is lost.
     let mut installation = webhook_payload("installation/created.payload.json");
     installation["installation"]["id"] = Value::from(INSTALLATION);
+    // A repository GitHub no longer has comes first in the reconciler's
+    // order: it answers 404, and the pass carries on to the next one.
+    let repositories = installation["repositories"]
+        .as_array_mut()
+        .expect("repositories");
+    repositories.insert(
+        0,
+        serde_json::json!({"id": 1, "name": "gone", "full_name": "Aaa/gone", "private": false}),
+    );
     assert_eq!(
         world
             .deliver("installation", "i-1", &installation, Some(SECRET))
@@ -498,6 +513,59 @@ fn the_reconciler_reviews_a_pull_request_whose_delivery_never_came() {
     );
     world.wait_for_completed_check_run("the reconciled review");
     assert_eq!(world.comments(), 1);
+    let metrics = world.metrics();
+    assert!(
+        metric(&metrics, "layercake_reconcile_failures_total") >= 1,
+        "{metrics}"
+    );
+    let log = world.log();
+    assert!(
+        log.iter()
+            .any(|line| line.contains("reconciling Aaa/gone") && line.contains("404")),
+        "{log:#?}"
+    );
+}
+
+#[test]
+fn a_server_starting_removes_the_workspaces_killed_jobs_left() {
+    let mut world = World::new();
+    let tmp = world.dir.path().join("tmp");
+    // A clone of job 7, whose server was killed mid-review: the new
+    // database has no job 7 leased. And a directory that is no job's.
+    let leftover = tmp.join("layercake-job-7-a1B2c3");
+    std::fs::create_dir_all(leftover.join("clone/.git")).expect("leftover");
+    std::fs::create_dir_all(tmp.join("unrelated")).expect("unrelated");
+    let tmp_env = tmp.display().to_string();
+    world.start(&[("TMPDIR", tmp_env.as_str())]);
+    assert!(
+        !leftover.exists(),
+        "the leftover workspace is removed at start"
+    );
+    assert!(tmp.join("unrelated").exists());
+    let metrics = world.metrics();
+    assert_eq!(
+        metric(
+            &metrics,
+            "layercake_leftovers_removed_total{kind=\"workspace\"}"
+        ),
+        1,
+        "{metrics}"
+    );
+
+    // The server's own jobs work in the same TMPDIR and leave nothing.
+    assert_eq!(
+        world
+            .deliver("pull_request", "t-1", &world.payload.clone(), Some(SECRET))
+            .0,
+        202
+    );
+    world.wait_for_completed_check_run("the review");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .expect("tmp")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left, ["unrelated"], "{left:?}");
 }
 
 #[test]

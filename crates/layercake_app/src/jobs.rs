@@ -1,9 +1,11 @@
 //! Running jobs: the worker loop, one job from clone to check run, and the
 //! maintenance loop (expired leases, reconciliation).
 
-use crate::{ForkPolicy, Shared};
+use crate::{Counters, ForkPolicy, Shared, leftovers};
 use layercake_git::HttpToken;
-use layercake_github::{CheckRunOutput, Conclusion, GitHub, NewCheckRun, PullRequest, RepoName};
+use layercake_github::{
+    CheckRunOutput, Conclusion, GitHub, NewCheckRun, PassingTrouble, PullRequest, RepoName,
+};
 use layercake_queue::{Job, JobOutcome, NewJob};
 use layercake_report::{CommentOptions, StageScope};
 use layercake_review::publish::{self, PublishOptions, PullRequestTarget};
@@ -77,13 +79,18 @@ pub async fn run_job(shared: &Arc<Shared>, worker: &str, job: Job) {
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
+            let outcome = outcome_of_error(&job, &error);
+            let what = match &outcome {
+                JobOutcome::RetryLater { after, .. } => {
+                    format!("put off for {} s", after.as_secs())
+                }
+                _ => "failed".to_string(),
+            };
             eprintln!(
-                "layercake: job {} ({} #{}): {error}",
+                "layercake: job {} ({} #{}) {what}: {error}",
                 job.id, job.repository, job.pr_number
             );
-            JobOutcome::Failed {
-                error: error.to_string(),
-            }
+            outcome
         }
     };
     let store = shared.store.clone();
@@ -92,6 +99,42 @@ pub async fn run_job(shared: &Arc<Shared>, worker: &str, job: Job) {
         tokio::task::spawn_blocking(move || store.complete(id, &worker, &outcome)).await
     {
         eprintln!("layercake: job {id}: cannot record its end: {error}");
+    }
+}
+
+/// Times a job may be put off by passing trouble before it fails: with the
+/// backoff below, a GitHub that stays unreachable for about four hours, or
+/// a rate limit hit twenty times in a row.
+pub const MAX_DEFERRALS: u32 = 20;
+
+/// The first wait after GitHub failed or could not be reached; it doubles
+/// with each deferral, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+
+/// How a job that stopped on `error` ends: put off (queued again, not an
+/// attempt) when the trouble passes by itself — GitHub's rate limit, for
+/// as long as GitHub asked; a server error or no answer, with a doubling
+/// backoff — else failed. A job put off [`MAX_DEFERRALS`] times fails.
+pub fn outcome_of_error(job: &Job, error: &JobError) -> JobOutcome {
+    let passing = error.passing();
+    match passing {
+        Some(trouble) if job.deferrals < MAX_DEFERRALS => JobOutcome::RetryLater {
+            after: match trouble {
+                // A second more: GitHub's reset times are whole seconds.
+                PassingTrouble::RateLimited { wait } => wait + Duration::from_secs(1),
+                PassingTrouble::Unavailable => FIRST_BACKOFF
+                    .saturating_mul(1 << job.deferrals.min(10))
+                    .min(MAX_BACKOFF),
+            },
+            reason: error.to_string(),
+        },
+        Some(_) => JobOutcome::Failed {
+            error: format!("gave up after {MAX_DEFERRALS} deferrals: {error}"),
+        },
+        None => JobOutcome::Failed {
+            error: error.to_string(),
+        },
     }
 }
 
@@ -129,6 +172,16 @@ pub enum JobError {
     Task(String),
 }
 
+impl JobError {
+    /// The trouble, if it passes by itself (see [`outcome_of_error`]).
+    pub fn passing(&self) -> Option<PassingTrouble> {
+        match self {
+            JobError::GitHub(error) => error.passing(),
+            _ => None,
+        }
+    }
+}
+
 /// Clone, review, publish, check run. Every step is idempotent, so a job
 /// that runs again after a crash ends with the same one comment.
 async fn execute(
@@ -157,9 +210,13 @@ async fn execute(
     }
     let check_run = job_check_run(&github, &repo, job).await?;
     let outcome = review_and_publish(shared, job, cancelled, &github, &repo, &pr, check_run).await;
-    if let Err(error) = &outcome {
+    if let Err(error) = &outcome
+        && !matches!(outcome_of_error(job, error), JobOutcome::RetryLater { .. })
+    {
         say_not_reviewed(&github, &repo, job, check_run, error).await;
     }
+    // Put off, the check run stays `in_progress`: the next attempt finds it
+    // by its external ID and completes it.
     outcome
 }
 
@@ -227,9 +284,12 @@ async fn review_and_publish(
         None => shared.settings.building.clone(),
     };
     let secret = HttpToken::new(token.token.clone());
+    let job_id = job.id;
     let review = tokio::task::spawn_blocking(move || -> Result<_, JobError> {
+        // Named after the job, as are its images, so that a server starting
+        // after a crash finds and removes them (`leftovers`).
         let workspace = tempfile::Builder::new()
-            .prefix("layercake-job-")
+            .prefix(&leftovers::workspace_prefix(job_id))
             .tempdir()
             .map_err(JobError::Workspace)?;
         checkout(
@@ -246,6 +306,7 @@ async fn review_and_publish(
             paths: Vec::new(),
             fail_on: None,
             stages: StageScope::Built,
+            run_name: Some(leftovers::run_name(job_id)),
         };
         Ok(layercake_review::review(&request, &building, &NoProgress)?)
         // The workspace (and the clone in it) is removed here.
@@ -372,68 +433,145 @@ pub async fn maintenance(shared: Arc<Shared>, reconcile: Duration) {
         tokio::time::sleep(tick).await;
         let store = shared.store.clone();
         let max_attempts = shared.settings.max_attempts;
-        if let Ok(Ok(requeued)) =
-            tokio::task::spawn_blocking(move || store.requeue_expired(max_attempts)).await
-            && requeued > 0
-        {
-            shared.wake.notify_waiters();
+        match tokio::task::spawn_blocking(move || store.requeue_expired(max_attempts)).await {
+            Ok(Ok(requeued)) if requeued > 0 => shared.wake.notify_waiters(),
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => eprintln!("layercake: requeueing expired jobs: {error}"),
+            Err(error) => eprintln!("layercake: requeueing expired jobs: {error}"),
         }
         since_reconcile += tick;
         if !reconcile.is_zero() && since_reconcile >= reconcile {
             since_reconcile = Duration::ZERO;
-            if let Err(error) = reconcile_once(&shared).await {
-                eprintln!("layercake: reconciling: {error}");
+            let pass = reconcile_once(&shared).await;
+            for (item, error) in &pass.failures {
+                eprintln!("layercake: reconciling {item}: {error}");
             }
         }
     }
 }
 
+/// What one pass of the reconciler did.
+#[derive(Debug, Default)]
+pub struct ReconcilePass {
+    /// Pull requests given a job.
+    pub enqueued: usize,
+    /// What could not be looked at, and why: a repository (`owner/name`) or a
+    /// pull request (`owner/name#N`), or `repositories` when the list itself
+    /// could not be read. The pass carries on past each.
+    pub failures: Vec<(String, JobError)>,
+}
+
 /// Open pull requests of every installed repository whose head has no job
-/// get one: the deliveries that never arrived.
-pub async fn reconcile_once(shared: &Shared) -> Result<usize, JobError> {
+/// get one: the deliveries that never arrived. One repository that cannot
+/// be read (gone, no longer shared with the App, GitHub failing for it) or
+/// one pull request that cannot be enqueued does not stop the pass: it is
+/// listed in the pass's failures and counted in `/metrics`.
+pub async fn reconcile_once(shared: &Shared) -> ReconcilePass {
+    let mut pass = ReconcilePass::default();
     let store = shared.store.clone();
-    let repositories = tokio::task::spawn_blocking(move || store.repositories())
-        .await
-        .map_err(|e| JobError::Task(e.to_string()))??;
-    let mut enqueued = 0;
+    let repositories = match tokio::task::spawn_blocking(move || store.repositories()).await {
+        Ok(Ok(repositories)) => repositories,
+        Ok(Err(error)) => {
+            pass.failures
+                .push(("repositories".to_string(), JobError::Queue(error)));
+            Vec::new()
+        }
+        Err(error) => {
+            pass.failures.push((
+                "repositories".to_string(),
+                JobError::Task(error.to_string()),
+            ));
+            Vec::new()
+        }
+    };
     for (installation, repository) in repositories {
-        let repo: RepoName = match repository.parse() {
-            Ok(repo) => repo,
-            Err(_) => continue,
-        };
-        let github: GitHub = shared.app.installation_client(installation).await?;
-        for pr in github.open_pull_requests(&repo).await? {
-            let store = shared.store.clone();
-            let (name, head) = (repository.clone(), pr.head_sha.clone());
-            let number = pr.number;
-            let known = tokio::task::spawn_blocking(move || store.latest_head(&name, number))
-                .await
-                .map_err(|e| JobError::Task(e.to_string()))??;
-            if known.as_deref() == Some(head.as_str()) {
-                continue;
+        match reconcile_repository(shared, installation, &repository).await {
+            Ok(RepositoryPass { enqueued, failures }) => {
+                pass.enqueued += enqueued;
+                pass.failures.extend(failures);
             }
-            let job = NewJob {
-                repository: repository.clone(),
-                installation_id: Some(installation),
-                pr_number: pr.number,
-                head_sha: pr.head_sha.clone(),
-                base_sha: pr.base_sha.clone(),
-                clone_url: clone_url_of(&shared.settings.clone_url_template, &repository),
-                event: "reconcile".to_string(),
-                trigger: None,
-            };
-            let key = format!("reconcile:{repository}#{}@{}", pr.number, pr.head_sha);
-            let store = shared.store.clone();
-            tokio::task::spawn_blocking(move || store.enqueue(&key, &job))
-                .await
-                .map_err(|e| JobError::Task(e.to_string()))??;
-            enqueued += 1;
+            Err(error) => pass.failures.push((repository.clone(), error)),
         }
     }
-    if enqueued > 0 {
+    Counters::bump(&shared.counters.reconcile_passes);
+    shared
+        .counters
+        .reconcile_failures
+        .fetch_add(pass.failures.len() as u64, Ordering::Relaxed);
+    if pass.enqueued > 0 {
         shared.wake.notify_waiters();
     }
-    Ok(enqueued)
+    pass
+}
+
+/// One repository's share of a [`ReconcilePass`].
+struct RepositoryPass {
+    enqueued: usize,
+    failures: Vec<(String, JobError)>,
+}
+
+/// Lists `repository`'s open pull requests and enqueues a job for each whose
+/// head has none. `Err` when the repository cannot be read at all.
+async fn reconcile_repository(
+    shared: &Shared,
+    installation: u64,
+    repository: &str,
+) -> Result<RepositoryPass, JobError> {
+    let repo: RepoName = repository
+        .parse()
+        .map_err(
+            |e: layercake_github::RepoNameError| JobError::BadRepository {
+                repository: repository.to_string(),
+                reason: e.to_string(),
+            },
+        )?;
+    let github: GitHub = shared.app.installation_client(installation).await?;
+    let mut pass = RepositoryPass {
+        enqueued: 0,
+        failures: Vec::new(),
+    };
+    for pr in github.open_pull_requests(&repo).await? {
+        let item = format!("{repository}#{}", pr.number);
+        match reconcile_pull_request(shared, installation, repository, &pr).await {
+            Ok(true) => pass.enqueued += 1,
+            Ok(false) => {}
+            Err(error) => pass.failures.push((item, error)),
+        }
+    }
+    Ok(pass)
+}
+
+/// Enqueues a job for `pr` unless its head has one; whether it did.
+async fn reconcile_pull_request(
+    shared: &Shared,
+    installation: u64,
+    repository: &str,
+    pr: &PullRequest,
+) -> Result<bool, JobError> {
+    let store = shared.store.clone();
+    let (name, number) = (repository.to_string(), pr.number);
+    let known = tokio::task::spawn_blocking(move || store.latest_head(&name, number))
+        .await
+        .map_err(|e| JobError::Task(e.to_string()))??;
+    if known.as_deref() == Some(pr.head_sha.as_str()) {
+        return Ok(false);
+    }
+    let job = NewJob {
+        repository: repository.to_string(),
+        installation_id: Some(installation),
+        pr_number: pr.number,
+        head_sha: pr.head_sha.clone(),
+        base_sha: pr.base_sha.clone(),
+        clone_url: clone_url_of(&shared.settings.clone_url_template, repository),
+        event: "reconcile".to_string(),
+        trigger: None,
+    };
+    let key = format!("reconcile:{repository}#{}@{}", pr.number, pr.head_sha);
+    let store = shared.store.clone();
+    tokio::task::spawn_blocking(move || store.enqueue(&key, &job))
+        .await
+        .map_err(|e| JobError::Task(e.to_string()))??;
+    Ok(true)
 }
 
 /// Where the reconciler clones a repository from: `--clone-url` with

@@ -10,6 +10,7 @@
 pub mod events;
 pub mod intake;
 pub mod jobs;
+pub mod leftovers;
 pub mod signature;
 
 use layercake_github::App;
@@ -94,6 +95,15 @@ pub struct Counters {
     pub deliveries_rejected: AtomicU64,
     /// Deliveries that were not what their headers said.
     pub deliveries_invalid: AtomicU64,
+    /// Passes of the reconciler.
+    pub reconcile_passes: AtomicU64,
+    /// Repositories and pull requests a reconciler pass could not look at
+    /// (it carried on past each).
+    pub reconcile_failures: AtomicU64,
+    /// Workspaces of earlier jobs removed at startup.
+    pub leftover_workspaces_removed: AtomicU64,
+    /// Images of earlier jobs removed at startup.
+    pub leftover_images_removed: AtomicU64,
 }
 
 impl Counters {

@@ -10,12 +10,12 @@ use layercake_app::{Counters, ForkPolicy, JobSettings, Shared, jobs};
 use layercake_github::{App, AppCredentials, RetryPolicy};
 use layercake_queue::{JobState, JobStore};
 use layercake_review::{BuildOptions, Building};
-use layercake_testkit::fake_github::{Access, FakeFile, FakeGitHub};
+use layercake_testkit::fake_github::{Access, FakeFile, FakeGitHub, RateLimit};
 use layercake_testkit::{GitRepo, pull_request_payload};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 const REPO: &str = "Codertocat/Hello-World";
 const APP_ID: u64 = 4242;
@@ -42,6 +42,15 @@ struct World {
 impl World {
     /// `building` is how a job builds when the fork policy lets it.
     fn new(fork_policy: ForkPolicy, building: Building) -> World {
+        World::with_retry_policy(fork_policy, building, RetryPolicy::default())
+    }
+
+    /// [`World::new`] with the App's client retrying as `retry_policy` says.
+    fn with_retry_policy(
+        fork_policy: ForkPolicy,
+        building: Building,
+        retry_policy: RetryPolicy,
+    ) -> World {
         let repo = GitRepo::new();
         repo.write("Dockerfile", BASE_DOCKERFILE);
         let base = repo.commit("base");
@@ -62,7 +71,7 @@ impl World {
                 app_id: APP_ID,
                 private_key_pem: layercake_testkit::TEST_APP_PRIVATE_KEY.to_string(),
             },
-            RetryPolicy::default(),
+            retry_policy,
         )
         .expect("the App");
         let shared = Arc::new(Shared {
@@ -405,4 +414,189 @@ async fn a_job_that_fails_after_its_check_run_exists_completes_it_and_says_why()
     assert!(comments[0].contains(&world.head()[..12]), "{}", comments[0]);
     assert!(comments[0].contains("cannot clone"), "{}", comments[0]);
     assert!(!comments[0].contains("LC201"), "{}", comments[0]);
+}
+
+/// The check runs on the pull request's current head.
+fn head_check_runs(world: &World) -> Vec<layercake_testkit::fake_github::FakeCheckRun> {
+    world
+        .fake
+        .check_runs(REPO)
+        .into_iter()
+        .filter(|run| run.head_sha == world.head())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rate_limit_longer_than_the_client_waits_puts_the_job_off_for_as_long_as_asked() {
+    let world = World::lint_only();
+    world.deliver("r-1");
+    // GitHub's secondary limit asks for two minutes: more than the client's
+    // 60 s, so the job stops, and must neither fail nor burn an attempt.
+    world.fake.rate_limit_next(
+        1,
+        RateLimit::Secondary {
+            retry_after_secs: 120,
+        },
+    );
+    let before = SystemTime::now();
+    let id = world.run_next_job().await;
+
+    let job = world.shared.store.job(id).expect("read").expect("the job");
+    assert_eq!(
+        (job.state, job.attempts, job.deferrals),
+        (JobState::Queued, 0, 1),
+        "{job:#?}"
+    );
+    let error = job.error.clone().unwrap_or_default();
+    assert!(error.contains("rate limit"), "{error}");
+    let run_after = job.run_after.expect("a time to run after");
+    let waits = run_after.duration_since(before).expect("later");
+    assert!(
+        (Duration::from_secs(120)..Duration::from_secs(125)).contains(&waits),
+        "{waits:?}"
+    );
+    // Not claimed before then, and nothing said on the pull request.
+    assert_eq!(
+        world
+            .shared
+            .store
+            .claim(WORKER, world.shared.settings.lease)
+            .expect("claim"),
+        None
+    );
+    assert!(world.comment_bodies().is_empty());
+    let stats = world.shared.store.stats().expect("stats");
+    assert_eq!((stats.deferred, stats.deferrals, stats.failed), (1, 1, 0));
+}
+
+#[tokio::test]
+async fn a_job_put_off_by_a_rate_limit_runs_again_after_the_wait_and_completes() {
+    // A client that waits at most a second, so a 2 s limit stops the job.
+    let policy = RetryPolicy {
+        max_wait: Duration::from_secs(1),
+        ..RetryPolicy::default()
+    };
+    let world = World::with_retry_policy(
+        ForkPolicy::Never,
+        Building::LintOnly {
+            reason: "the test builds nothing".to_string(),
+        },
+        policy,
+    );
+    world.deliver("r-2");
+    world
+        .fake
+        .rate_limit_next(1, RateLimit::Primary { reset_in_secs: 2 });
+    let id = world.run_next_job().await;
+    let job = world.shared.store.job(id).expect("read").expect("the job");
+    assert_eq!((job.state, job.deferrals), (JobState::Queued, 1));
+    let run_after = job.run_after.expect("a time to run after");
+
+    tokio::time::sleep(
+        run_after
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            + Duration::from_millis(20),
+    )
+    .await;
+    assert_eq!(world.run_next_job().await, id);
+    let job = world.shared.store.job(id).expect("read").expect("the job");
+    assert_eq!(
+        (job.state, job.attempts, job.deferrals),
+        (JobState::Succeeded, 1, 1)
+    );
+    assert_eq!(world.comment_bodies().len(), 1);
+    let runs = head_check_runs(&world);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].status, "completed");
+}
+
+#[tokio::test]
+async fn a_job_put_off_too_often_fails_and_says_so() {
+    let world = World::lint_only();
+    world.deliver("r-3");
+    let id = world.run_next_job().await;
+    assert_eq!(world.state(id).0, JobState::Succeeded);
+    // The pure decision, at the limit: a job put off MAX_DEFERRALS times
+    // fails, naming the trouble.
+    let mut job = world.shared.store.job(id).expect("read").expect("the job");
+    let error = jobs::JobError::GitHub(layercake_github::GitHubError::RateLimited {
+        wait: Duration::from_secs(90),
+    });
+    job.deferrals = jobs::MAX_DEFERRALS - 1;
+    assert!(matches!(
+        jobs::outcome_of_error(&job, &error),
+        layercake_queue::JobOutcome::RetryLater { after, .. } if after == Duration::from_secs(91)
+    ));
+    job.deferrals = jobs::MAX_DEFERRALS;
+    match jobs::outcome_of_error(&job, &error) {
+        layercake_queue::JobOutcome::Failed { error } => {
+            assert!(error.starts_with("gave up after 20 deferrals: "), "{error}");
+            assert!(error.contains("rate limit"), "{error}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    // A server error backs off, doubling, at most 15 minutes.
+    let unavailable = jobs::JobError::GitHub(layercake_github::GitHubError::Http {
+        status: 502,
+        message: "Bad Gateway".into(),
+    });
+    let waits: Vec<u64> = [0, 1, 2, 5, 10]
+        .into_iter()
+        .map(|deferrals| {
+            job.deferrals = deferrals;
+            match jobs::outcome_of_error(&job, &unavailable) {
+                layercake_queue::JobOutcome::RetryLater { after, .. } => after.as_secs(),
+                other => panic!("expected a deferral, got {other:?}"),
+            }
+        })
+        .collect();
+    assert_eq!(waits, [30, 60, 120, 900, 900]);
+    // A refusal is not put off.
+    let refused = jobs::JobError::GitHub(layercake_github::GitHubError::NotFound {
+        message: "Not Found".into(),
+    });
+    job.deferrals = 0;
+    assert!(matches!(
+        jobs::outcome_of_error(&job, &refused),
+        layercake_queue::JobOutcome::Failed { .. }
+    ));
+}
+
+#[tokio::test]
+async fn the_reconciler_carries_on_past_a_repository_it_cannot_read_and_counts_it() {
+    let world = World::lint_only();
+    // The store knows two repositories of the installation; the first (in
+    // the reconciler's order) is gone from GitHub and answers 404.
+    let store = &world.shared.store;
+    store
+        .set_installation(INSTALLATION, "Codertocat", true)
+        .expect("installation");
+    store
+        .set_repositories(INSTALLATION, &["Aaa/gone".to_string(), REPO.to_string()])
+        .expect("repositories");
+
+    let pass = jobs::reconcile_once(&world.shared).await;
+    assert_eq!(pass.enqueued, 1, "{pass:#?}");
+    assert_eq!(pass.failures.len(), 1, "{pass:#?}");
+    let (item, error) = &pass.failures[0];
+    assert_eq!(item, "Aaa/gone");
+    assert!(error.to_string().contains("404"), "{error}");
+    let counters = &world.shared.counters;
+    assert_eq!(
+        (
+            counters
+                .reconcile_passes
+                .load(std::sync::atomic::Ordering::Relaxed),
+            counters
+                .reconcile_failures
+                .load(std::sync::atomic::Ordering::Relaxed)
+        ),
+        (1, 1)
+    );
+
+    // The readable repository's pull request is reviewed.
+    let id = world.run_next_job().await;
+    assert_eq!(world.state(id).0, JobState::Succeeded);
+    assert_eq!(world.comment_bodies().len(), 1);
 }

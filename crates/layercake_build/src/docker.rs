@@ -787,6 +787,39 @@ impl Docker {
         })
     }
 
+    /// The tagged images (`repository:tag`) whose repository starts with
+    /// `repository_prefix` (`docker image ls`, as a reference filter:
+    /// `layercake-diff/job-` lists `layercake-diff/job-*`), sorted.
+    pub fn tagged_images(&self, repository_prefix: &str) -> Result<Vec<String>, DockerError> {
+        let filter = format!("reference={repository_prefix}*");
+        let command_text = format!("docker image ls --filter {filter}");
+        let captured = self.run(
+            &command_text,
+            &[
+                "image",
+                "ls",
+                "--filter",
+                &filter,
+                "--format",
+                "{{.Repository}}:{{.Tag}}",
+            ],
+            IMAGE_COMMAND_LIMIT,
+        )?;
+        if !captured.success() {
+            return Err(failed(command_text, &captured));
+        }
+        let mut images: Vec<String> = captured
+            .stdout
+            .lines()
+            .map(str::trim)
+            .filter(|line| line.starts_with(repository_prefix) && !line.ends_with(":<none>"))
+            .map(str::to_string)
+            .collect();
+        images.sort();
+        images.dedup();
+        Ok(images)
+    }
+
     /// Removes the image (`docker image rm -f`); an image that does not exist is no error.
     pub fn remove_image(&self, image: &str) -> Result<(), DockerError> {
         self.remove_images(&[image])

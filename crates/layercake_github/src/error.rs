@@ -90,11 +90,39 @@ impl GitHubError {
             if message.to_ascii_lowercase().contains(READ_ONLY_MESSAGE))
     }
 
+    /// Whether trying again later, unchanged, may succeed: GitHub's rate limit,
+    /// a server error (5xx), an unreachable GitHub, or a write whose outcome is
+    /// unknown. `None` for a refusal that trying again does not change (a
+    /// missing permission, a bad token, a 404, a rejected request).
+    pub fn passing(&self) -> Option<PassingTrouble> {
+        match self {
+            GitHubError::RateLimited { wait } => Some(PassingTrouble::RateLimited { wait: *wait }),
+            GitHubError::Http { status, .. } if *status >= 500 => Some(PassingTrouble::Unavailable),
+            GitHubError::Transport { .. } | GitHubError::Ambiguous { .. } => {
+                Some(PassingTrouble::Unavailable)
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the request may have taken effect although it failed
     /// ([`GitHubError::Ambiguous`]).
     pub fn is_ambiguous(&self) -> bool {
         matches!(self, GitHubError::Ambiguous { .. })
     }
+}
+
+/// Trouble that passes by itself ([`GitHubError::passing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassingTrouble {
+    /// GitHub asked to wait this long before the next request.
+    RateLimited {
+        /// `retry-after`, or until `x-ratelimit-reset`.
+        wait: Duration,
+    },
+    /// GitHub failed or could not be reached; it said nothing about when to
+    /// come back.
+    Unavailable,
 }
 
 fn validation_summary(message: &str, errors: &[String]) -> String {
@@ -186,6 +214,47 @@ mod tests {
             }
             .is_read_only_token()
         );
+    }
+
+    #[test]
+    fn passing_trouble_is_rate_limits_server_errors_and_no_answer() {
+        let wait = Duration::from_secs(120);
+        let http = |status| GitHubError::Http {
+            status,
+            message: "x".into(),
+        };
+        let message = || "x".to_string();
+        assert_eq!(
+            GitHubError::RateLimited { wait }.passing(),
+            Some(PassingTrouble::RateLimited { wait })
+        );
+        for error in [
+            http(500),
+            http(502),
+            http(503),
+            GitHubError::Transport { message: message() },
+            GitHubError::Ambiguous { message: message() },
+        ] {
+            assert_eq!(
+                error.passing(),
+                Some(PassingTrouble::Unavailable),
+                "{error}"
+            );
+        }
+        for error in [
+            http(409),
+            http(410),
+            GitHubError::Forbidden { message: message() },
+            GitHubError::Unauthorized { message: message() },
+            GitHubError::NotFound { message: message() },
+            GitHubError::Config { message: message() },
+            GitHubError::Validation {
+                message: message(),
+                errors: Vec::new(),
+            },
+        ] {
+            assert_eq!(error.passing(), None, "{error}");
+        }
     }
 
     #[test]

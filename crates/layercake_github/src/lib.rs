@@ -91,7 +91,7 @@ pub use checks::{
     AnnotationLevel, CheckAnnotation, CheckRun, CheckRunOutput, CheckRunStatus, CheckRunUpdate,
     Conclusion, MAX_ANNOTATIONS_PER_REQUEST, MAX_CHECK_OUTPUT_BYTES, NewCheckRun,
 };
-pub use error::GitHubError;
+pub use error::{GitHubError, PassingTrouble};
 pub use retry::RetryPolicy;
 pub use types::{
     IssueComment, NewReview, NewReviewComment, PullFile, PullRequest, RepoName, RepoNameError,

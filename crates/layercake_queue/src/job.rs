@@ -69,8 +69,13 @@ pub struct Job {
     pub finished_at: Option<SystemTime>,
     /// How long the last attempt ran, for jobs a worker completed.
     pub duration: Option<Duration>,
-    /// Why it failed.
+    /// Why it failed, or why it was last put off.
     pub error: Option<String>,
+    /// The last time a worker put it off for: a queued job is not claimed
+    /// before it. `None` for a job never put off.
+    pub run_after: Option<SystemTime>,
+    /// How many times a worker put it off ([`JobOutcome::RetryLater`]).
+    pub deferrals: u32,
 }
 
 /// The states of a job. `Queued` and `Running` are active, the others final.
@@ -177,6 +182,16 @@ pub enum JobOutcome {
     /// The worker stopped because cancel was requested. The job ends
     /// `superseded` if a newer head asked for it, else `cancelled`.
     Cancelled,
+    /// The job could not run now for a reason outside it (GitHub's rate
+    /// limit, a server error, a dropped connection): it is queued again, in
+    /// its place, and claimed no earlier than `after` from now. The attempt
+    /// does not count against `max_attempts`; `deferrals` counts it instead.
+    RetryLater {
+        /// How long to wait: what GitHub asked for, or a backoff.
+        after: Duration,
+        /// Why, kept as the job's `error` until it runs again.
+        reason: String,
+    },
 }
 
 /// What [`crate::JobStore::enqueue`] did with a delivery.
@@ -221,8 +236,10 @@ impl EnqueueOutcome {
 /// them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueStats {
-    /// Jobs waiting for a worker.
+    /// Jobs waiting for a worker (the deferred ones included).
     pub queued: u64,
+    /// Queued jobs put off until later by a rate limit or a transient error.
+    pub deferred: u64,
     /// Jobs a worker holds.
     pub running: u64,
     /// Jobs that ended `succeeded`.
@@ -235,6 +252,8 @@ pub struct QueueStats {
     pub superseded: u64,
     /// Distinct deliveries received (redeliveries not counted).
     pub deliveries: u64,
+    /// Times a worker put a job off ([`JobOutcome::RetryLater`]).
+    pub deferrals: u64,
     /// How long workers took on jobs they completed as succeeded or failed.
     pub durations: DurationHistogram,
 }

@@ -11,7 +11,7 @@ use crate::error::QueueError;
 use crate::job::{StoreOptions, Synchronous};
 
 /// `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -123,6 +123,24 @@ END;
 CREATE TRIGGER deliveries_count AFTER INSERT ON deliveries
 BEGIN
     UPDATE counters SET value = value + 1 WHERE name = 'deliveries';
+END;
+"#;
+
+/// Jobs deferred by GitHub's rate limits and transient errors: a queued job
+/// is claimed only once `run_after` has passed, and `deferrals` counts the
+/// times it was put off (they are not attempts). The claim's index carries
+/// `run_after`, so skipping deferred jobs reads no table rows.
+const V2: &str = r#"
+ALTER TABLE jobs ADD COLUMN run_after INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0;
+DROP INDEX jobs_queued;
+CREATE INDEX jobs_queued ON jobs (id, run_after) WHERE state = 'queued';
+
+INSERT INTO counters (name, value) VALUES ('deferrals', 0);
+CREATE TRIGGER jobs_count_deferral AFTER UPDATE OF deferrals ON jobs
+WHEN NEW.deferrals > OLD.deferrals
+BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'deferrals';
 END;
 "#;
 

@@ -6,7 +6,8 @@ macro_rules! job_columns {
     () => {
         "id, delivery_id, repository, installation_id, pr_number, head_sha, base_sha, \
          clone_url, event, triggered_by, state, attempts, cancel_requested, worker, \
-         lease_until, created_at, started_at, finished_at, duration_ms, error"
+         lease_until, created_at, started_at, finished_at, duration_ms, error, run_after, \
+         deferrals"
     };
 }
 
@@ -49,11 +50,13 @@ pub(crate) const CANCEL_PR: &str = "UPDATE jobs SET \
        AND state IN ('queued', 'running') AND cancel_requested IS NULL";
 
 /// One statement: SQLite runs it under the database's write lock, so the
-/// job it picks is still queued when it takes it.
+/// job it picks is still queued when it takes it. A job deferred until
+/// later (`run_after`) keeps its place and is passed over until then.
 pub(crate) const CLAIM: &str = concat!(
     "UPDATE jobs SET state = 'running', worker = ?1, lease_until = ?2, \
        attempts = attempts + 1, started_at = ?3 \
-     WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1) \
+     WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= ?3 \
+                 ORDER BY id LIMIT 1) \
      RETURNING ",
     job_columns!()
 );
@@ -78,6 +81,20 @@ pub(crate) const RELEASE: &str = "UPDATE jobs SET \
        lease_until = NULL \
      WHERE id = ?1 AND worker = ?2 AND state = 'running'";
 
+/// Deferred by the worker (a rate limit, a transient error): queued again
+/// until `?3`, the attempt not counted, the reason kept. A job asked to stop
+/// takes its final state instead.
+pub(crate) const DEFER: &str = "UPDATE jobs SET \
+       state = COALESCE(cancel_requested, 'queued'), \
+       attempts = CASE WHEN cancel_requested IS NULL THEN MAX(attempts - 1, 0) ELSE attempts END, \
+       deferrals = deferrals + 1, \
+       run_after = ?3, error = ?4, \
+       finished_at = CASE WHEN cancel_requested IS NULL THEN NULL ELSE ?5 END, \
+       started_at = CASE WHEN cancel_requested IS NULL THEN NULL ELSE started_at END, \
+       worker = CASE WHEN cancel_requested IS NULL THEN NULL ELSE worker END, \
+       lease_until = NULL \
+     WHERE id = ?1 AND worker = ?2 AND state = 'running'";
+
 /// Expired jobs asked to stop take the state asked for.
 pub(crate) const EXPIRE_CANCELLED: &str = "UPDATE jobs SET state = cancel_requested, \
        finished_at = ?2, lease_until = NULL \
@@ -97,6 +114,7 @@ pub(crate) const JOB: &str = concat!("SELECT ", job_columns!(), " FROM jobs WHER
 
 pub(crate) const ACTIVE_COUNTS: &str = "SELECT \
        (SELECT COUNT(*) FROM jobs WHERE state = 'queued'), \
+       (SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND run_after > ?1), \
        (SELECT COUNT(*) FROM jobs WHERE state = 'running')";
 
 pub(crate) const COUNTER: &str = "SELECT value FROM counters WHERE name = ?1";
@@ -153,6 +171,7 @@ pub(crate) const HOT: &[(&str, &str)] = &[
     (HEARTBEAT, "PRIMARY KEY"),
     (COMPLETE, "PRIMARY KEY"),
     (RELEASE, "PRIMARY KEY"),
+    (DEFER, "PRIMARY KEY"),
     (EXPIRE_CANCELLED, "jobs_running"),
     (EXPIRE_GIVE_UP, "jobs_running"),
     (EXPIRE_REQUEUE, "jobs_running"),

@@ -276,6 +276,22 @@ impl JobStore {
             JobOutcome::Succeeded => (Some(JobState::Succeeded), None),
             JobOutcome::Failed { error } => (Some(JobState::Failed), Some(error.as_str())),
             JobOutcome::Cancelled => (None, None),
+            JobOutcome::RetryLater { after, reason } => {
+                let now = now_ms();
+                let changed = self
+                    .conn()
+                    .prepare_cached(sql::DEFER)
+                    .context("defer")?
+                    .execute(params![
+                        job_id,
+                        worker,
+                        now.saturating_add(duration_ms(*after)),
+                        reason,
+                        now
+                    ])
+                    .context("defer")?;
+                return held(changed, job_id, worker);
+            }
         };
         let changed = self
             .conn()
@@ -359,10 +375,16 @@ impl JobStore {
         let mut conn = self.conn();
         // Reads only: a deferred transaction is one consistent snapshot.
         let tx = conn.transaction().context(OP)?;
-        let (queued, running) = tx
+        let (queued, deferred, running) = tx
             .prepare_cached(sql::ACTIVE_COUNTS)
             .context(OP)?
-            .query_row([], |row| Ok((row.get::<_, u64>(0)?, row.get::<_, u64>(1)?)))
+            .query_row([now_ms()], |row| {
+                Ok((
+                    row.get::<_, u64>(0)?,
+                    row.get::<_, u64>(1)?,
+                    row.get::<_, u64>(2)?,
+                ))
+            })
             .context(OP)?;
         let counter = |name: &str| -> Result<u64, QueueError> {
             tx.prepare_cached(sql::COUNTER)
@@ -377,6 +399,7 @@ impl JobStore {
         let cancelled = counter("cancelled")?;
         let superseded = counter("superseded")?;
         let deliveries = counter("deliveries")?;
+        let deferrals = counter("deferrals")?;
         let sum_ms = counter("duration_ms_sum")?;
         let count = counter("duration_count")?;
         let buckets = tx
@@ -399,12 +422,14 @@ impl JobStore {
         tx.commit().context(OP)?;
         Ok(QueueStats {
             queued,
+            deferred,
             running,
             succeeded,
             failed,
             cancelled,
             superseded,
             deliveries,
+            deferrals,
             durations: DurationHistogram {
                 sum_seconds: sum_ms as f64 / 1000.0,
                 count,
@@ -616,6 +641,10 @@ fn job_from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
         finished_at: time(row.get(17)?),
         duration: row.get::<_, Option<u64>>(18)?.map(Duration::from_millis),
         error: row.get(19)?,
+        run_after: Some(row.get::<_, i64>(20)?)
+            .filter(|ms| *ms > 0)
+            .map(time_of),
+        deferrals: row.get(21)?,
     })
 }
 

@@ -55,6 +55,43 @@ async fn at_startup_every_running_job_is_taken_back() {
 }
 
 #[test]
+fn a_version_1_file_is_migrated_with_its_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let id = {
+        let store = JobStore::open(&path).unwrap();
+        enqueued(store.enqueue("d1", &review("octo/app", 1, "a")).unwrap())
+    };
+    // Back to what version 1 wrote: the columns and counter of version 2 gone.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER jobs_count_deferral; DELETE FROM counters WHERE name = 'deferrals';
+             DROP INDEX jobs_queued; ALTER TABLE jobs DROP COLUMN run_after;
+             ALTER TABLE jobs DROP COLUMN deferrals;
+             CREATE INDEX jobs_queued ON jobs (id) WHERE state = 'queued';
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = JobStore::open(&path).unwrap();
+    let job = store.claim("w", LONG).unwrap().unwrap();
+    assert_eq!((job.id, job.deferrals, job.run_after), (id, 0, None));
+    store
+        .complete(
+            id,
+            "w",
+            &JobOutcome::RetryLater {
+                after: Duration::ZERO,
+                reason: "GitHub answered 503".to_owned(),
+            },
+        )
+        .unwrap();
+    assert_eq!(store.stats().unwrap().deferrals, 1);
+    assert!(store.integrity_check().unwrap().is_empty());
+}
+
+#[test]
 fn everything_is_still_there_after_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested").join("jobs.db");

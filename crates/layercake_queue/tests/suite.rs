@@ -94,6 +94,8 @@ on_both!(
     latest_head_follows_the_newest_job_of_each_pull_request,
     repositories_of_active_installations_are_listed_for_the_reconciler,
     pruning_forgets_old_deliveries_and_finished_jobs_but_not_counts,
+    a_job_put_off_waits_its_time_in_its_place_without_burning_an_attempt,
+    a_job_asked_to_stop_is_not_put_off_but_ends,
 );
 
 fn review(repository: &str, pr_number: u64, head: &str) -> NewJob {
@@ -760,4 +762,105 @@ async fn pruning_forgets_old_deliveries_and_finished_jobs_but_not_counts(store: 
         store.enqueue("d1", &review("octo/app", 1, "a")).await.unwrap(),
         EnqueueOutcome::Enqueued { job_id } if job_id > newest
     ));
+}
+
+async fn a_job_put_off_waits_its_time_in_its_place_without_burning_an_attempt(
+    store: &dyn JobQueue,
+) {
+    let id = enqueued(
+        store
+            .enqueue("d1", &review("octo/app", 1, "a"))
+            .await
+            .unwrap(),
+    );
+    let other = enqueued(
+        store
+            .enqueue("d2", &review("octo/app", 2, "a"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(store.claim("w", LONG).await.unwrap().unwrap().id, id);
+    let wait = Duration::from_millis(300);
+    let put_off = JobOutcome::RetryLater {
+        after: wait,
+        reason: "GitHub's rate limit was hit; it asks to wait 120s".to_owned(),
+    };
+    assert!(matches!(
+        store.complete(id, "someone-else", &put_off).await,
+        Err(QueueError::NotHeld { .. })
+    ));
+    let before = SystemTime::now();
+    store.complete(id, "w", &put_off).await.unwrap();
+    let job = store.job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.state, job.attempts, job.deferrals, job.worker),
+        (JobState::Queued, 0, 1, None)
+    );
+    assert_eq!(
+        job.error.as_deref(),
+        Some("GitHub's rate limit was hit; it asks to wait 120s")
+    );
+    let run_after = job.run_after.expect("a time to run after");
+    assert!(run_after >= before + wait - Duration::from_millis(1));
+    let stats = store.stats().await.unwrap();
+    assert_eq!(
+        (stats.queued, stats.deferred, stats.deferrals, stats.failed),
+        (2, 1, 1, 0)
+    );
+
+    // Passed over until then: the next job runs meanwhile.
+    assert_eq!(store.claim("w", LONG).await.unwrap().unwrap().id, other);
+    assert_eq!(store.claim("w", LONG).await.unwrap(), None);
+    outlive(wait).await;
+    let again = store.claim("w", LONG).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts, again.deferrals), (id, 1, 1));
+
+    // Put off many times, it never runs out of attempts.
+    for _ in 0..5 {
+        store
+            .complete(
+                id,
+                "w",
+                &JobOutcome::RetryLater {
+                    after: Duration::ZERO,
+                    reason: "GitHub answered 502".to_owned(),
+                },
+            )
+            .await
+            .unwrap();
+        store.claim("w", LONG).await.unwrap().unwrap();
+    }
+    assert_eq!(store.requeue_expired(1).await.unwrap(), 0);
+    let job = store.job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.state, job.attempts, job.deferrals),
+        (JobState::Running, 1, 6)
+    );
+    assert_eq!(store.stats().await.unwrap().deferrals, 6);
+}
+
+async fn a_job_asked_to_stop_is_not_put_off_but_ends(store: &dyn JobQueue) {
+    let id = enqueued(
+        store
+            .enqueue("d1", &review("octo/app", 1, "a"))
+            .await
+            .unwrap(),
+    );
+    store.claim("w", LONG).await.unwrap().unwrap();
+    store
+        .enqueue("d2", &review("octo/app", 1, "b"))
+        .await
+        .unwrap();
+    store
+        .complete(
+            id,
+            "w",
+            &JobOutcome::RetryLater {
+                after: LONG,
+                reason: "rate limited".to_owned(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(state(store, id).await, JobState::Superseded);
 }

@@ -110,11 +110,13 @@ pub fn review(
             base_root: base_tree.path(),
             head_root: head_tree.path(),
             progress,
-            run_id: format!(
-                "{}-{}",
-                std::process::id(),
-                commits.head.sha.get(..12).unwrap_or(&commits.head.sha)
-            ),
+            run_id: request.run_name.clone().unwrap_or_else(|| {
+                format!(
+                    "{}-{}",
+                    std::process::id(),
+                    commits.head.sha.get(..12).unwrap_or(&commits.head.sha)
+                )
+            }),
         }),
         _ => None,
     };

@@ -22,6 +22,10 @@ pub struct ReviewRequest {
     pub fail_on: Option<layercake_config::FailOn>,
     /// Which stages' findings are reported.
     pub stages: StageScope,
+    /// Names the images this review builds: `layercake-diff/{run_name}-{image}:{side}`.
+    /// `None`: the process ID and the head commit. The App's jobs name
+    /// theirs `job-{id}`, so that a server finds a crashed job's images again.
+    pub run_name: Option<String>,
 }
 
 /// Whether and how images are built.

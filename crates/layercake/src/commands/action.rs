@@ -89,6 +89,7 @@ pub fn run(args: &ActionArgs) -> anyhow::Result<u8> {
         paths: args.paths.clone(),
         fail_on: args.fail_on.map(FailOn::to_config),
         stages: StageScope::Built,
+        run_name: None,
     };
     let building = args.build.building(BuildOptions {
         jobs: args.jobs,

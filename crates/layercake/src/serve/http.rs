@@ -120,6 +120,10 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         "layercake_queue_depth{{state=\"running\"}} {}",
         stats.running
     );
+    out.push_str("# HELP layercake_jobs_deferred Queued jobs waiting out a rate limit or an outage of GitHub.\n# TYPE layercake_jobs_deferred gauge\n");
+    let _ = writeln!(out, "layercake_jobs_deferred {}", stats.deferred);
+    out.push_str("# HELP layercake_job_deferrals_total Times a job was put off by a rate limit or an outage (not attempts).\n# TYPE layercake_job_deferrals_total counter\n");
+    let _ = writeln!(out, "layercake_job_deferrals_total {}", stats.deferrals);
     out.push_str("# HELP layercake_jobs_total Jobs finished, by outcome.\n# TYPE layercake_jobs_total counter\n");
     for (outcome, count) in [
         ("succeeded", stats.succeeded),
@@ -140,6 +144,32 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         let _ = writeln!(
             out,
             "layercake_deliveries_total{{result=\"{result}\"}} {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
+    for (name, help, counter) in [
+        (
+            "layercake_reconcile_passes_total",
+            "Passes of the reconciler since start.",
+            &c.reconcile_passes,
+        ),
+        (
+            "layercake_reconcile_failures_total",
+            "Repositories and pull requests the reconciler could not look at (it carried on past each).",
+            &c.reconcile_failures,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        let _ = writeln!(out, "{name} {}", counter.load(Ordering::Relaxed));
+    }
+    out.push_str("# HELP layercake_leftovers_removed_total What jobs of a killed server left behind, removed at start.\n# TYPE layercake_leftovers_removed_total counter\n");
+    for (kind, counter) in [
+        ("workspace", &c.leftover_workspaces_removed),
+        ("image", &c.leftover_images_removed),
+    ] {
+        let _ = writeln!(
+            out,
+            "layercake_leftovers_removed_total{{kind=\"{kind}\"}} {}",
             counter.load(Ordering::Relaxed)
         );
     }

@@ -88,6 +88,16 @@ async fn serve(args: &ServeArgs, shared: Arc<Shared>) -> anyhow::Result<u8> {
     if requeued > 0 {
         eprintln!("layercake: {requeued} unfinished job(s) from before are queued again");
     }
+    // What killed jobs left behind (clones in TMPDIR, images) goes now that
+    // no job of theirs is leased.
+    let removed = layercake_app::leftovers::remove_leftovers_at_start(&shared).await;
+    if !removed.workspaces.is_empty() || !removed.images.is_empty() {
+        eprintln!(
+            "layercake: removed {} workspace(s) and {} image(s) left by earlier jobs",
+            removed.workspaces.len(),
+            removed.images.len()
+        );
+    }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

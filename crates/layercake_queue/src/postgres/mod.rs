@@ -301,6 +301,16 @@ impl JobQueue for PostgresQueue {
             JobOutcome::Succeeded => (Some(JobState::Succeeded.as_str()), None),
             JobOutcome::Failed { error } => (Some(JobState::Failed.as_str()), Some(error.as_str())),
             JobOutcome::Cancelled => (None, None),
+            JobOutcome::RetryLater { after, reason } => {
+                let after = after.as_secs_f64();
+                let row = self
+                    .query_opt("defer", sql::DEFER, &[&job_id, &worker, &after, reason])
+                    .await?
+                    .ok_or_else(|| not_held(job_id, worker))?;
+                self.counters.add(&self.counters.deferrals, 1);
+                self.counters.count_final_states(std::slice::from_ref(&row));
+                return Ok(());
+            }
         };
         let row = self
             .query_opt(
@@ -368,7 +378,7 @@ impl JobQueue for PostgresQueue {
                 detail: "counting the queue returned no row".to_owned(),
             })?;
         let count = |index: usize| u64::try_from(row.get::<_, i64>(index)).unwrap_or(0);
-        Ok(self.counters.stats(count(0), count(1)))
+        Ok(self.counters.stats(count(0), count(1), count(2)))
     }
 
     async fn latest_head(
@@ -518,6 +528,7 @@ struct Counters {
     cancelled: AtomicU64,
     superseded: AtomicU64,
     deliveries: AtomicU64,
+    deferrals: AtomicU64,
     duration_ms_sum: AtomicU64,
     duration_count: AtomicU64,
     /// Cumulative, by [`DURATION_BUCKETS_SECONDS`] and then `+Inf`.
@@ -558,7 +569,7 @@ impl Counters {
         }
     }
 
-    fn stats(&self, queued: u64, running: u64) -> QueueStats {
+    fn stats(&self, queued: u64, deferred: u64, running: u64) -> QueueStats {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let bounds = DURATION_BUCKETS_SECONDS
             .iter()
@@ -566,12 +577,14 @@ impl Counters {
             .chain([f64::INFINITY]);
         QueueStats {
             queued,
+            deferred,
             running,
             succeeded: read(&self.succeeded),
             failed: read(&self.failed),
             cancelled: read(&self.cancelled),
             superseded: read(&self.superseded),
             deliveries: read(&self.deliveries),
+            deferrals: read(&self.deferrals),
             durations: DurationHistogram {
                 sum_seconds: read(&self.duration_ms_sum) as f64 / 1000.0,
                 count: read(&self.duration_count),
@@ -591,6 +604,7 @@ fn job_from_row(operation: &'static str, row: &Row) -> Result<Job, QueueError> {
     })?;
     let attempts: i32 = row.get(11);
     let duration: Option<i64> = row.get(18);
+    let deferrals: i32 = row.get(21);
     Ok(Job {
         id: row.get(0),
         delivery_id: row.get(1),
@@ -619,6 +633,10 @@ fn job_from_row(operation: &'static str, row: &Row) -> Result<Job, QueueError> {
             .map(|ms| to_u64(operation, "duration", ms).map(Duration::from_millis))
             .transpose()?,
         error: row.get(19),
+        run_after: row.get(20),
+        deferrals: to_u64(operation, "deferrals", deferrals.into())?
+            .try_into()
+            .unwrap_or(u32::MAX),
     })
 }
 

@@ -41,11 +41,16 @@ CREATE TABLE jobs (
     started_at       timestamptz,
     finished_at      timestamptz,
     duration_ms      bigint,
-    error            text
+    error            text,
+    -- NULL, or until when a worker put the job off (a rate limit, an outage).
+    run_after        timestamptz,
+    deferrals        integer NOT NULL DEFAULT 0
 );
 
--- claim: the oldest queued job, skipping rows other claimers hold.
-CREATE INDEX jobs_queued ON jobs (id) WHERE state = 'queued';
+-- claim: the oldest queued job that may run now, skipping rows other
+-- claimers hold; run_after in the index so deferred jobs are passed over
+-- without reading the table.
+CREATE INDEX jobs_queued ON jobs (id, run_after) WHERE state = 'queued';
 -- requeue_expired: running jobs by lease.
 CREATE INDEX jobs_running ON jobs (lease_until) WHERE state = 'running';
 -- A pull request's live jobs (coalescing, superseding, cancel_pr), and the

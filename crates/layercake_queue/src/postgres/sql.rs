@@ -7,7 +7,8 @@ macro_rules! job_columns {
     () => {
         "id, delivery_id, repository, installation_id, pr_number, head_sha, base_sha, \
          clone_url, event, triggered_by, state, attempts, cancel_requested, worker, \
-         lease_until, created_at, started_at, finished_at, duration_ms, error"
+         lease_until, created_at, started_at, finished_at, duration_ms, error, run_after, \
+         deferrals"
     };
 }
 
@@ -64,12 +65,14 @@ pub(crate) const CANCEL_PR: &str = "UPDATE jobs SET \
      RETURNING state";
 
 /// Concurrent claimers skip the rows another has locked instead of queueing
-/// behind them, so N replicas take N different jobs at once.
+/// behind them, so N replicas take N different jobs at once. A job put off
+/// until later (`run_after`) keeps its place and is passed over until then.
 pub(crate) const CLAIM: &str = concat!(
     "UPDATE jobs SET state = 'running', worker = $1, \
        lease_until = now() + $2::float8 * interval '1 second', \
        attempts = attempts + 1, started_at = now() \
      WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
+                    AND (run_after IS NULL OR run_after <= now()) \
                   ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING ",
     job_columns!()
@@ -92,6 +95,22 @@ pub(crate) const RELEASE: &str = "UPDATE jobs SET \
        state = COALESCE(cancel_requested, 'queued'), \
        attempts = CASE WHEN cancel_requested IS NULL THEN GREATEST(attempts - 1, 0) \
                   ELSE attempts END, \
+       finished_at = CASE WHEN cancel_requested IS NULL THEN NULL ELSE now() END, \
+       started_at = CASE WHEN cancel_requested IS NULL THEN NULL ELSE started_at END, \
+       worker = CASE WHEN cancel_requested IS NULL THEN NULL ELSE worker END, \
+       lease_until = NULL \
+     WHERE id = $1 AND worker = $2 AND state = 'running' \
+     RETURNING state";
+
+/// Put off by the worker (a rate limit, a transient error): queued again
+/// until `now + $3` seconds, the attempt not counted, the reason kept. A job
+/// asked to stop takes its final state instead.
+pub(crate) const DEFER: &str = "UPDATE jobs SET \
+       state = COALESCE(cancel_requested, 'queued'), \
+       attempts = CASE WHEN cancel_requested IS NULL THEN GREATEST(attempts - 1, 0) \
+                  ELSE attempts END, \
+       deferrals = deferrals + 1, \
+       run_after = now() + $3::float8 * interval '1 second', error = $4, \
        finished_at = CASE WHEN cancel_requested IS NULL THEN NULL ELSE now() END, \
        started_at = CASE WHEN cancel_requested IS NULL THEN NULL ELSE started_at END, \
        worker = CASE WHEN cancel_requested IS NULL THEN NULL ELSE worker END, \
@@ -122,6 +141,7 @@ pub(crate) const JOB: &str = concat!("SELECT ", job_columns!(), " FROM jobs WHER
 
 pub(crate) const ACTIVE_COUNTS: &str = "SELECT \
        (SELECT count(*) FROM jobs WHERE state = 'queued'), \
+       (SELECT count(*) FROM jobs WHERE state = 'queued' AND run_after > now()), \
        (SELECT count(*) FROM jobs WHERE state = 'running')";
 
 pub(crate) const LATEST_HEAD: &str =
