@@ -427,9 +427,10 @@ pub struct ServeArgs {
     /// The GitHub App's private key (PEM file).
     #[arg(long, env = "LAYERCAKE_PRIVATE_KEY_PATH")]
     pub private_key: PathBuf,
-    /// The job database (SQLite, created if missing).
+    /// The job database: a SQLite file (created if missing; a path or
+    /// `sqlite:PATH`) for one server, or `postgres://…` for several replicas.
     #[arg(long, env = "LAYERCAKE_DATABASE", default_value = "layercake.db")]
-    pub database: PathBuf,
+    pub database: String,
     /// The GitHub API (GitHub Enterprise: `https://HOST/api/v3`).
     #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
     pub api_url: String,

@@ -33,6 +33,35 @@ fn sign(secret: &str, body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
+/// Sends a delivery signed with `secret` to the server at `url`; returns the
+/// status and body.
+fn deliver_to(
+    url: &str,
+    event: &str,
+    delivery: &str,
+    body: &Value,
+    secret: Option<&str>,
+) -> (u16, Value) {
+    let bytes = body.to_string().into_bytes();
+    let mut request = ureq::post(&format!("{url}/webhook"))
+        .set("X-GitHub-Event", event)
+        .set("X-GitHub-Delivery", delivery)
+        .set("Content-Type", "application/json");
+    if let Some(secret) = secret {
+        request = request.set("X-Hub-Signature-256", &sign(secret, &bytes));
+    }
+    match request.send_bytes(&bytes) {
+        Ok(response) => (
+            response.status(),
+            response.into_json().unwrap_or(Value::Null),
+        ),
+        Err(ureq::Error::Status(status, response)) => {
+            (status, response.into_json().unwrap_or(Value::Null))
+        }
+        Err(error) => panic!("delivery failed: {error}"),
+    }
+}
+
 /// A pull request in a bare repository, the fake GitHub that knows it and
 /// the App, and a server process (restartable) on a database in a temp dir.
 struct World {
@@ -42,6 +71,8 @@ struct World {
     payload: Value,
     server: Option<Server>,
     number: u64,
+    /// The pull request's patch of its Dockerfile, as the fake lists it.
+    patch: String,
 }
 
 struct Server {
@@ -83,7 +114,7 @@ impl World {
             vec![FakeFile {
                 filename: "Dockerfile".to_string(),
                 status: "modified".to_string(),
-                patch: Some(patch),
+                patch: Some(patch.clone()),
             }],
         );
         std::fs::write(
@@ -98,11 +129,20 @@ impl World {
             payload,
             server: None,
             number,
+            patch,
         }
     }
 
     /// Starts the server; waits for its "listening on" line.
     fn start(&mut self, extra: &[(&str, &str)]) {
+        self.server = Some(self.spawn(extra));
+    }
+
+    /// Starts a server process of the world's (one of several replicas, or
+    /// the one [`World::start`] keeps).
+    fn spawn(&self, extra: &[(&str, &str)]) -> Server {
+        let tmp = self.dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).expect("the servers' TMPDIR");
         let mut command = Command::new(env!("CARGO_BIN_EXE_layercake"));
         command
             .arg("serve")
@@ -122,6 +162,10 @@ impl World {
             .env("LAYERCAKE_LEASE_SECONDS", "2")
             .env("LAYERCAKE_RECONCILE_SECONDS", "0")
             .env("LAYERCAKE_CLONE_URL", self.dir.path().join("{repo}.git"))
+            // Its own: a starting server removes the job workspaces in TMPDIR
+            // that its database does not lease, and other tests' servers,
+            // on other databases, run jobs with the same IDs.
+            .env("TMPDIR", &tmp)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         for (name, value) in extra {
@@ -155,7 +199,7 @@ impl World {
                 kept.lock().expect("log").push(line);
             }
         });
-        self.server = Some(Server { child, url, log });
+        Server { child, url, log }
     }
 
     fn url(&self) -> &str {
@@ -170,24 +214,31 @@ impl World {
         body: &Value,
         secret: Option<&str>,
     ) -> (u16, Value) {
-        let bytes = body.to_string().into_bytes();
-        let mut request = ureq::post(&format!("{}/webhook", self.url()))
-            .set("X-GitHub-Event", event)
-            .set("X-GitHub-Delivery", delivery)
-            .set("Content-Type", "application/json");
-        if let Some(secret) = secret {
-            request = request.set("X-Hub-Signature-256", &sign(secret, &bytes));
+        deliver_to(self.url(), event, delivery, body, secret)
+    }
+
+    /// The world's pull request and `more` others of the same head and base
+    /// (numbers after its own), each known to the fake: `(number, payload of
+    /// its "opened" delivery)`.
+    fn pull_requests(&self, more: u64) -> Vec<(u64, Value)> {
+        let mut pulls = vec![(self.number, self.payload.clone())];
+        for number in self.number + 1..=self.number + more {
+            let mut payload = self.payload.clone();
+            payload["number"] = Value::from(number);
+            payload["pull_request"]["number"] = Value::from(number);
+            self.fake.add_pull_request_from_payload(&payload);
+            self.fake.set_files(
+                REPO,
+                number,
+                vec![FakeFile {
+                    filename: "Dockerfile".to_string(),
+                    status: "modified".to_string(),
+                    patch: Some(self.patch.clone()),
+                }],
+            );
+            pulls.push((number, payload));
         }
-        match request.send_bytes(&bytes) {
-            Ok(response) => (
-                response.status(),
-                response.into_json().unwrap_or(Value::Null),
-            ),
-            Err(ureq::Error::Status(status, response)) => {
-                (status, response.into_json().unwrap_or(Value::Null))
-            }
-            Err(error) => panic!("delivery failed: {error}"),
-        }
+        pulls
     }
 
     fn comments(&self) -> usize {
@@ -229,12 +280,17 @@ impl World {
     }
 
     fn metrics(&self) -> String {
-        ureq::get(&format!("{}/metrics", self.url()))
-            .call()
-            .expect("metrics")
-            .into_string()
-            .expect("text")
+        metrics_of(self.url())
     }
+}
+
+/// `GET /metrics` of the server at `url`.
+fn metrics_of(url: &str) -> String {
+    ureq::get(&format!("{url}/metrics"))
+        .call()
+        .expect("metrics")
+        .into_string()
+        .expect("text")
 }
 
 fn metric(metrics: &str, name: &str) -> u64 {
@@ -768,4 +824,210 @@ fn every_flag_is_in_the_docs() {
             "{flag} is not in docs/serve.md"
         );
     }
+}
+
+/// The jobs of a PostgreSQL job database, read the way the server reads them.
+fn jobs_in(database: &layercake_testkit::TestDatabase, ids: &[i64]) -> Vec<layercake_queue::Job> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        use layercake_queue::JobQueue as _;
+        let queue = layercake_queue::PostgresQueue::connect(database.url())
+            .await
+            .expect("connect");
+        let mut jobs = Vec::new();
+        for &id in ids {
+            jobs.push(queue.job(id).await.expect("read").expect("the job"));
+        }
+        jobs
+    })
+}
+
+/// Two replicas on one PostgreSQL database, deliveries spread over both: a
+/// pull request's `synchronize` before its `opened` (both for its head), and
+/// each delivery again to the other replica. Each pull request is one job,
+/// run once: one summary comment, one completed check run; and the replicas'
+/// counters add up to the whole.
+#[test]
+fn two_replicas_on_postgresql_review_each_pull_request_once() {
+    let Some(database) = layercake_testkit::postgres_or_skip() else {
+        return;
+    };
+    let world = World::new();
+    let pulls = world.pull_requests(2);
+    let on_postgres = [("LAYERCAKE_DATABASE", database.url())];
+    // Started together, they migrate the new database once between them.
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| world.spawn(&on_postgres));
+        let b = scope.spawn(|| world.spawn(&on_postgres));
+        (a.join().expect("replica a"), b.join().expect("replica b"))
+    });
+    // Each job is held at its first read of its pull request until every
+    // delivery is in: what the deliveries say, not how fast the jobs run,
+    // decides what becomes of them.
+    world
+        .fake
+        .delay_matching_times("GET", "/pulls/", Duration::from_secs(2), pulls.len() as u32);
+    let mut jobs = Vec::new();
+    for (number, opened) in &pulls {
+        let mut synchronize = opened.clone();
+        synchronize["action"] = Value::from("synchronize");
+        let (open, sync) = (format!("open-{number}"), format!("sync-{number}"));
+        let replies = [
+            deliver_to(&b.url, "pull_request", &sync, &synchronize, Some(SECRET)),
+            deliver_to(&a.url, "pull_request", &open, opened, Some(SECRET)),
+            deliver_to(&b.url, "pull_request", &open, opened, Some(SECRET)),
+            deliver_to(&a.url, "pull_request", &sync, &synchronize, Some(SECRET)),
+        ];
+        let results: Vec<(u16, &str)> = replies
+            .iter()
+            .map(|(status, body)| (*status, body["result"].as_str().unwrap_or("?")))
+            .collect();
+        assert_eq!(
+            results,
+            [
+                (202, "enqueued"),
+                (202, "coalesced"),
+                (202, "duplicate"),
+                (202, "duplicate")
+            ],
+            "PR {number}: {replies:?}"
+        );
+        let named: std::collections::BTreeSet<i64> = replies
+            .iter()
+            .flat_map(|(_, body)| body["jobs"].as_array().cloned().unwrap_or_default())
+            .filter_map(|job| job.as_i64())
+            .collect();
+        assert_eq!(named.len(), 1, "PR {number}: {replies:?}");
+        jobs.extend(named);
+    }
+
+    world.wait_for("every pull request's check run to complete", |w| {
+        let runs = w.fake.check_runs(REPO);
+        runs.len() >= pulls.len() && runs.iter().all(|run| run.status == "completed")
+    });
+    let runs = world.fake.check_runs(REPO);
+    let mut run_jobs: Vec<i64> = runs
+        .iter()
+        .filter_map(|run| run.external_id.as_deref()?.parse().ok())
+        .collect();
+    run_jobs.sort_unstable();
+    assert_eq!(run_jobs, jobs, "one check run per job: {runs:#?}");
+    for (number, _) in &pulls {
+        assert_eq!(
+            world.fake.issue_comments(REPO, *number).len(),
+            1,
+            "PR {number}"
+        );
+    }
+    for job in jobs_in(&database, &jobs) {
+        assert_eq!(
+            (job.state, job.attempts),
+            (layercake_queue::JobState::Succeeded, 1),
+            "{job:?}"
+        );
+    }
+    // Gauges are the database's; counters each replica's own, summed.
+    let metrics = [metrics_of(&a.url), metrics_of(&b.url)];
+    let total = |name: &str| metrics.iter().map(|m| metric(m, name)).sum::<u64>();
+    assert_eq!(
+        total("layercake_jobs_total{outcome=\"succeeded\"}"),
+        pulls.len() as u64,
+        "{metrics:#?}"
+    );
+    assert_eq!(
+        total("layercake_deliveries_total{result=\"duplicate\"}"),
+        2 * pulls.len() as u64
+    );
+    for metrics in &metrics {
+        assert_eq!(
+            metric(metrics, "layercake_queue_depth{state=\"queued\"}"),
+            0
+        );
+        assert!(
+            metrics.contains("(by this replica since it started)"),
+            "{metrics}"
+        );
+    }
+}
+
+/// `kill -9` of the replica that holds a job mid-run: the other replica,
+/// started meanwhile, leaves the job alone while its lease is kept, and
+/// takes it over once the lease (2 s) runs out; the pull request still ends
+/// with one comment and one completed check run.
+#[test]
+fn a_replica_killed_mid_job_leaves_it_to_the_other_after_the_lease() {
+    let Some(database) = layercake_testkit::postgres_or_skip() else {
+        return;
+    };
+    let mut world = World::new();
+    let on_postgres = [
+        ("LAYERCAKE_DATABASE", database.url()),
+        ("LAYERCAKE_WORKERS", "1"),
+    ];
+    world.start(&on_postgres);
+    // The job's last write, completing its check run, is held: the comment
+    // and the review are posted, and the job is still running.
+    world
+        .fake
+        .delay_matching("PATCH", "/check-runs/", Duration::from_secs(10));
+    let (status, reply) =
+        world.deliver("pull_request", "k-1", &world.payload.clone(), Some(SECRET));
+    assert_eq!((status, &reply["result"]), (202, &Value::from("enqueued")));
+    let job = reply["jobs"][0].as_i64().expect("the job's id");
+    world.wait_for("the comment and the review", |w| {
+        w.comments() == 1 && !w.fake.reviews(REPO, w.number).is_empty()
+    });
+
+    // The other replica starts while the job runs, and waits more than a
+    // lease: the job's heartbeat keeps it, so neither its startup nor its
+    // maintenance takes it away.
+    let other = world.spawn(&on_postgres);
+    std::thread::sleep(Duration::from_secs(3));
+    let held = &jobs_in(&database, &[job])[0];
+    assert_eq!(
+        (held.state, held.attempts),
+        (layercake_queue::JobState::Running, 1),
+        "{held:?}"
+    );
+    assert!(
+        world
+            .fake
+            .check_runs(REPO)
+            .iter()
+            .all(|run| run.status != "completed"),
+        "the first replica's job is still held"
+    );
+
+    let mut first = world.server.take().expect("started");
+    first.child.kill().expect("SIGKILL");
+    let _ = first.child.wait();
+    world.wait_for_completed_check_run("the other replica to finish the job");
+    assert_eq!(world.comments(), 1, "still one summary comment");
+    let runs = world.fake.check_runs(REPO);
+    assert_eq!(
+        runs.len(),
+        1,
+        "the first attempt's check run, completed: {runs:#?}"
+    );
+    let taken_over = &jobs_in(&database, &[job])[0];
+    assert_eq!(
+        (taken_over.state, taken_over.attempts),
+        (layercake_queue::JobState::Succeeded, 2),
+        "{taken_over:?}"
+    );
+    assert!(
+        taken_over
+            .worker
+            .as_deref()
+            .is_some_and(|worker| worker.contains(&format!("-{}-", other.child.id()))),
+        "{taken_over:?}"
+    );
+    let log = other.log.lock().expect("log");
+    assert!(
+        !log.iter().any(|line| line.contains("queued again")),
+        "{log:#?}"
+    );
 }

@@ -1,7 +1,7 @@
 //! What a verified delivery changes in the job store.
 
 use crate::events::Event;
-use layercake_queue::{EnqueueOutcome, JobStore, QueueError};
+use layercake_queue::{EnqueueOutcome, JobQueue, QueueError};
 
 /// What became of a delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,8 +44,8 @@ pub struct Intake {
 }
 
 /// Stores what delivery `delivery` (of GitHub event `event`) asks for.
-pub fn record(
-    store: &JobStore,
+pub async fn record(
+    store: &dyn JobQueue,
     event: &str,
     delivery: &str,
     events: Vec<Event>,
@@ -68,7 +68,7 @@ pub fn record(
             }
         };
         match parsed {
-            Event::Review(job) => match store.enqueue(&key, &job)? {
+            Event::Review(job) => match store.enqueue(&key, &job).await? {
                 EnqueueOutcome::Enqueued { job_id } => {
                     result = IntakeResult::Enqueued;
                     jobs.push(job_id);
@@ -90,9 +90,9 @@ pub fn record(
                 repository,
                 pr_number,
             } => {
-                store.cancel_pr(&repository, pr_number)?;
+                store.cancel_pr(&repository, pr_number).await?;
                 result = recorded_or_duplicate(
-                    store.record_delivery(&key, event)?,
+                    store.record_delivery(&key, event).await?,
                     IntakeResult::Cancelled,
                 );
             }
@@ -102,10 +102,14 @@ pub fn record(
                 active,
                 repositories,
             } => {
-                store.set_installation(installation_id, &account, active)?;
-                store.set_repositories(installation_id, &repositories)?;
+                store
+                    .set_installation(installation_id, &account, active)
+                    .await?;
+                store
+                    .set_repositories(installation_id, &repositories)
+                    .await?;
                 result = recorded_or_duplicate(
-                    store.record_delivery(&key, event)?,
+                    store.record_delivery(&key, event).await?,
                     IntakeResult::Recorded,
                 );
             }
@@ -115,18 +119,22 @@ pub fn record(
                 removed,
             } => {
                 for repository in added {
-                    store.set_repository(installation_id, &repository, true)?;
+                    store
+                        .set_repository(installation_id, &repository, true)
+                        .await?;
                 }
                 for repository in removed {
-                    store.set_repository(installation_id, &repository, false)?;
+                    store
+                        .set_repository(installation_id, &repository, false)
+                        .await?;
                 }
                 result = recorded_or_duplicate(
-                    store.record_delivery(&key, event)?,
+                    store.record_delivery(&key, event).await?,
                     IntakeResult::Recorded,
                 );
             }
             Event::Ignored { .. } => {
-                if !store.record_delivery(&key, event)? {
+                if !store.record_delivery(&key, event).await? {
                     result = IntakeResult::Duplicate;
                 }
             }

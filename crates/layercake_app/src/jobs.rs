@@ -22,10 +22,8 @@ pub async fn worker(shared: Arc<Shared>, name: String) {
             return;
         }
         let wake = shared.wake.notified();
-        let store = shared.store.clone();
-        let (worker, lease) = (name.clone(), shared.settings.lease);
-        match tokio::task::spawn_blocking(move || store.claim(&worker, lease)).await {
-            Ok(Ok(Some(job))) => {
+        match shared.store.claim(&name, shared.settings.lease).await {
+            Ok(Some(job)) => {
                 if let Ok(mut held) = shared.in_flight.lock() {
                     held.push((job.id, name.clone()));
                 }
@@ -35,17 +33,16 @@ pub async fn worker(shared: Arc<Shared>, name: String) {
                     held.retain(|(job, _)| *job != id);
                 }
             }
-            Ok(Ok(None)) => {
+            Ok(None) => {
                 tokio::select! {
                     _ = wake => {}
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 }
             }
-            Ok(Err(error)) => {
+            Err(error) => {
                 eprintln!("layercake: {name}: cannot take a job: {error}");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
         }
     }
 }
@@ -64,11 +61,11 @@ pub async fn run_job(shared: &Arc<Shared>, worker: &str, job: Job) {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(shared.settings.lease / 3).await;
-                let store = shared.store.clone();
-                let (worker, lease) = (worker.clone(), shared.settings.lease);
-                let ours =
-                    tokio::task::spawn_blocking(move || store.heartbeat(id, &worker, lease)).await;
-                if !matches!(ours, Ok(Ok(true))) {
+                let ours = shared
+                    .store
+                    .heartbeat(id, &worker, shared.settings.lease)
+                    .await;
+                if !matches!(ours, Ok(true)) {
                     cancelled.store(true, Ordering::SeqCst);
                 }
             }
@@ -93,12 +90,8 @@ pub async fn run_job(shared: &Arc<Shared>, worker: &str, job: Job) {
             outcome
         }
     };
-    let store = shared.store.clone();
-    let (id, worker) = (job.id, worker.to_string());
-    if let Ok(Err(error)) =
-        tokio::task::spawn_blocking(move || store.complete(id, &worker, &outcome)).await
-    {
-        eprintln!("layercake: job {id}: cannot record its end: {error}");
+    if let Err(error) = shared.store.complete(job.id, worker, &outcome).await {
+        eprintln!("layercake: job {}: cannot record its end: {error}", job.id);
     }
 }
 
@@ -431,12 +424,13 @@ pub async fn maintenance(shared: Arc<Shared>, reconcile: Duration) {
     let tick = (shared.settings.lease / 2).max(Duration::from_secs(1));
     loop {
         tokio::time::sleep(tick).await;
-        let store = shared.store.clone();
-        let max_attempts = shared.settings.max_attempts;
-        match tokio::task::spawn_blocking(move || store.requeue_expired(max_attempts)).await {
-            Ok(Ok(requeued)) if requeued > 0 => shared.wake.notify_waiters(),
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => eprintln!("layercake: requeueing expired jobs: {error}"),
+        match shared
+            .store
+            .requeue_expired(shared.settings.max_attempts)
+            .await
+        {
+            Ok(requeued) if requeued > 0 => shared.wake.notify_waiters(),
+            Ok(_) => {}
             Err(error) => eprintln!("layercake: requeueing expired jobs: {error}"),
         }
         since_reconcile += tick;
@@ -468,19 +462,11 @@ pub struct ReconcilePass {
 /// listed in the pass's failures and counted in `/metrics`.
 pub async fn reconcile_once(shared: &Shared) -> ReconcilePass {
     let mut pass = ReconcilePass::default();
-    let store = shared.store.clone();
-    let repositories = match tokio::task::spawn_blocking(move || store.repositories()).await {
-        Ok(Ok(repositories)) => repositories,
-        Ok(Err(error)) => {
+    let repositories = match shared.store.repositories().await {
+        Ok(repositories) => repositories,
+        Err(error) => {
             pass.failures
                 .push(("repositories".to_string(), JobError::Queue(error)));
-            Vec::new()
-        }
-        Err(error) => {
-            pass.failures.push((
-                "repositories".to_string(),
-                JobError::Task(error.to_string()),
-            ));
             Vec::new()
         }
     };
@@ -548,11 +534,7 @@ async fn reconcile_pull_request(
     repository: &str,
     pr: &PullRequest,
 ) -> Result<bool, JobError> {
-    let store = shared.store.clone();
-    let (name, number) = (repository.to_string(), pr.number);
-    let known = tokio::task::spawn_blocking(move || store.latest_head(&name, number))
-        .await
-        .map_err(|e| JobError::Task(e.to_string()))??;
+    let known = shared.store.latest_head(repository, pr.number).await?;
     if known.as_deref() == Some(pr.head_sha.as_str()) {
         return Ok(false);
     }
@@ -567,10 +549,7 @@ async fn reconcile_pull_request(
         trigger: None,
     };
     let key = format!("reconcile:{repository}#{}@{}", pr.number, pr.head_sha);
-    let store = shared.store.clone();
-    tokio::task::spawn_blocking(move || store.enqueue(&key, &job))
-        .await
-        .map_err(|e| JobError::Task(e.to_string()))??;
+    shared.store.enqueue(&key, &job).await?;
     Ok(true)
 }
 

@@ -8,7 +8,7 @@
 
 use crate::Shared;
 use layercake_build::{Docker, DockerSelection};
-use layercake_queue::{Job, JobState, JobStore};
+use layercake_queue::{Job, JobState, QueueError};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -60,12 +60,20 @@ pub struct Removed {
     pub failures: Vec<String>,
 }
 
+/// Looks a job up in the job queue, for [`remove_leftovers`].
+pub type JobLookup<'a> = dyn Fn(i64) -> Result<Option<Job>, QueueError> + 'a;
+
 /// Removes the workspaces in `tmp` and, when the server builds, the images
-/// of jobs no longer leased. Blocking: it reads the store and runs `docker`.
-pub fn remove_leftovers(store: &JobStore, tmp: &Path, docker: Option<&DockerSelection>) -> Removed {
+/// of jobs no longer leased, asking `job` about each. Blocking: it reads
+/// directories and runs `docker`.
+pub fn remove_leftovers(
+    job: &JobLookup<'_>,
+    tmp: &Path,
+    docker: Option<&DockerSelection>,
+) -> Removed {
     let mut removed = Removed::default();
     let now = SystemTime::now();
-    let abandoned = |id: i64, failures: &mut Vec<String>| match store.job(id) {
+    let abandoned = |id: i64, failures: &mut Vec<String>| match job(id) {
         Ok(job) => is_abandoned(job.as_ref(), now),
         Err(error) => {
             failures.push(format!("job {id}: {error}"));
@@ -134,19 +142,23 @@ pub fn remove_leftovers(store: &JobStore, tmp: &Path, docker: Option<&DockerSele
 /// [`remove_leftovers`] for the server in `shared`, in `TMPDIR`, with the
 /// server's Docker when it builds; counted in `/metrics`, failures logged.
 pub async fn remove_leftovers_at_start(shared: &Shared) -> Removed {
-    let store = shared.store.clone();
+    let queue = shared.store.clone();
+    let runtime = tokio::runtime::Handle::current();
     let docker = match &shared.settings.building {
         layercake_review::Building::Build(options) => Some(options.docker.clone()),
         layercake_review::Building::LintOnly { .. } => None,
     };
     let tmp = std::env::temp_dir();
-    let removed =
-        tokio::task::spawn_blocking(move || remove_leftovers(&store, &tmp, docker.as_ref()))
-            .await
-            .unwrap_or_else(|error| Removed {
-                failures: vec![format!("a task stopped unexpectedly: {error}")],
-                ..Removed::default()
-            });
+    let removed = tokio::task::spawn_blocking(move || {
+        // A blocking thread may wait on the runtime for the queue's answers.
+        let job = |id| runtime.block_on(queue.job(id));
+        remove_leftovers(&job, &tmp, docker.as_ref())
+    })
+    .await
+    .unwrap_or_else(|error| Removed {
+        failures: vec![format!("a task stopped unexpectedly: {error}")],
+        ..Removed::default()
+    });
     let counters = &shared.counters;
     counters.leftover_workspaces_removed.fetch_add(
         removed.workspaces.len() as u64,

@@ -14,8 +14,9 @@ pub mod leftovers;
 pub mod signature;
 
 use layercake_github::App;
-use layercake_queue::JobStore;
+use layercake_queue::JobQueue;
 use layercake_review::Building;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -50,8 +51,8 @@ impl ForkPolicy {
 
 /// What the server's parts share.
 pub struct Shared {
-    /// The durable job store.
-    pub store: JobStore,
+    /// The durable job queue: SQLite or PostgreSQL, chosen at startup.
+    pub store: Arc<dyn JobQueue>,
     /// The GitHub App (its installation tokens).
     pub app: App,
     /// The webhook secrets (several while rotating).

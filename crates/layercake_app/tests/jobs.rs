@@ -8,7 +8,7 @@ use layercake_app::events::parse_event;
 use layercake_app::intake::{self, IntakeResult};
 use layercake_app::{Counters, ForkPolicy, JobSettings, Shared, jobs};
 use layercake_github::{App, AppCredentials, RetryPolicy};
-use layercake_queue::{JobState, JobStore};
+use layercake_queue::{JobState, JobStore, SqliteQueue};
 use layercake_review::{BuildOptions, Building};
 use layercake_testkit::fake_github::{Access, FakeFile, FakeGitHub, RateLimit};
 use layercake_testkit::{GitRepo, pull_request_payload};
@@ -75,7 +75,9 @@ impl World {
         )
         .expect("the App");
         let shared = Arc::new(Shared {
-            store: JobStore::open_in_memory().expect("job store"),
+            store: Arc::new(SqliteQueue::new(
+                JobStore::open_in_memory().expect("job store"),
+            )),
             app,
             secrets: Vec::new(),
             settings: JobSettings {
@@ -151,10 +153,12 @@ impl World {
     }
 
     /// Records the current payload as a `pull_request` delivery.
-    fn deliver(&self, delivery: &str) -> intake::Intake {
+    async fn deliver(&self, delivery: &str) -> intake::Intake {
         let body = self.payload.to_string();
         let events = parse_event("pull_request", body.as_bytes()).expect("a pull_request");
-        intake::record(&self.shared.store, "pull_request", delivery, events).expect("recorded")
+        intake::record(&*self.shared.store, "pull_request", delivery, events)
+            .await
+            .expect("recorded")
     }
 
     /// Claims the next job and runs it, as a worker does; returns its id.
@@ -163,6 +167,7 @@ impl World {
             .shared
             .store
             .claim(WORKER, self.shared.settings.lease)
+            .await
             .expect("claim")
             .expect("a queued job");
         let id = job.id;
@@ -170,8 +175,14 @@ impl World {
         id
     }
 
-    fn state(&self, job: i64) -> (JobState, Option<String>) {
-        let job = self.shared.store.job(job).expect("read").expect("the job");
+    async fn state(&self, job: i64) -> (JobState, Option<String>) {
+        let job = self
+            .shared
+            .store
+            .job(job)
+            .await
+            .expect("read")
+            .expect("the job");
         (job.state, job.error)
     }
 
@@ -187,11 +198,11 @@ impl World {
 #[tokio::test]
 async fn a_job_posts_one_comment_one_review_and_completes_its_check_run() {
     let world = World::lint_only();
-    let intake = world.deliver("d-1");
+    let intake = world.deliver("d-1").await;
     assert_eq!(intake.result, IntakeResult::Enqueued);
     let job = world.run_next_job().await;
     assert_eq!(intake.jobs, vec![job]);
-    assert_eq!(world.state(job), (JobState::Succeeded, None));
+    assert_eq!(world.state(job).await, (JobState::Succeeded, None));
 
     let comments = world.comment_bodies();
     assert_eq!(comments.len(), 1, "{comments:#?}");
@@ -226,9 +237,15 @@ async fn a_job_posts_one_comment_one_review_and_completes_its_check_run() {
 
     // The same delivery again is no new job; the same job run again (a
     // crash before its end was recorded) posts nothing new.
-    assert_eq!(world.deliver("d-1").result, IntakeResult::Duplicate);
+    assert_eq!(world.deliver("d-1").await.result, IntakeResult::Duplicate);
     let writes = world.fake.writes();
-    let again = world.shared.store.job(job).expect("read").expect("the job");
+    let again = world
+        .shared
+        .store
+        .job(job)
+        .await
+        .expect("read")
+        .expect("the job");
     jobs::run_job(&world.shared, WORKER, again).await;
     assert_eq!(world.comment_bodies().len(), 1);
     assert_eq!(world.fake.check_runs(REPO).len(), 1);
@@ -250,9 +267,9 @@ async fn a_forks_job_is_lint_only_and_says_so() {
     );
     world.payload["pull_request"]["head"]["repo"]["full_name"] = Value::from("someone/fork");
     world.fake.add_pull_request_from_payload(&world.payload);
-    assert_eq!(world.deliver("fork-1").result, IntakeResult::Enqueued);
+    assert_eq!(world.deliver("fork-1").await.result, IntakeResult::Enqueued);
     let job = world.run_next_job().await;
-    assert_eq!(world.state(job), (JobState::Succeeded, None));
+    assert_eq!(world.state(job).await, (JobState::Succeeded, None));
     let comments = world.comment_bodies();
     assert_eq!(comments.len(), 1, "{comments:#?}");
     assert!(comments[0].contains("comes from a fork"), "{}", comments[0]);
@@ -269,9 +286,9 @@ async fn an_installation_whose_token_cannot_write_fails_the_job_and_posts_nothin
     world
         .fake
         .set_installation_access(INSTALLATION, Access::ReadOnly);
-    world.deliver("ro-1");
+    world.deliver("ro-1").await;
     let job = world.run_next_job().await;
-    let (state, error) = world.state(job);
+    let (state, error) = world.state(job).await;
     assert_eq!(state, JobState::Failed);
     let error = error.expect("the job's error");
     assert!(
@@ -296,26 +313,27 @@ async fn an_installation_whose_token_cannot_write_fails_the_job_and_posts_nothin
 #[tokio::test]
 async fn a_job_a_newer_push_superseded_posts_nothing_and_the_newer_one_reviews() {
     let mut world = World::lint_only();
-    assert_eq!(world.deliver("s-1").result, IntakeResult::Enqueued);
+    assert_eq!(world.deliver("s-1").await.result, IntakeResult::Enqueued);
     // The first job is running when the push comes.
     let first = world
         .shared
         .store
         .claim(WORKER, world.shared.settings.lease)
+        .await
         .expect("claim")
         .expect("the first job");
     world.push(&HEAD_DOCKERFILE.replace("USER node\n", "USER node\nRUN sudo true\n"));
-    let newer = world.deliver("s-2");
+    let newer = world.deliver("s-2").await;
     assert_eq!(newer.result, IntakeResult::Enqueued);
     let first_id = first.id;
     jobs::run_job(&world.shared, WORKER, first).await;
-    assert_eq!(world.state(first_id), (JobState::Superseded, None));
+    assert_eq!(world.state(first_id).await, (JobState::Superseded, None));
     assert!(world.comment_bodies().is_empty());
     assert!(world.fake.check_runs(REPO).is_empty());
 
     let second = world.run_next_job().await;
     assert_eq!(newer.jobs, vec![second]);
-    assert_eq!(world.state(second), (JobState::Succeeded, None));
+    assert_eq!(world.state(second).await, (JobState::Succeeded, None));
     let comments = world.comment_bodies();
     assert_eq!(comments.len(), 1, "{comments:#?}");
     assert!(
@@ -331,24 +349,26 @@ async fn a_job_a_newer_push_superseded_posts_nothing_and_the_newer_one_reviews()
 #[tokio::test]
 async fn closing_a_pull_request_stops_its_running_job_before_it_posts() {
     let world = World::lint_only();
-    world.deliver("c-1");
+    world.deliver("c-1").await;
     let job = world
         .shared
         .store
         .claim(WORKER, world.shared.settings.lease)
+        .await
         .expect("claim")
         .expect("the job");
     // Closed while the job runs: GitHub says so when the job asks.
     let mut closed = world.payload.clone();
     closed["action"] = Value::from("closed");
     let events = parse_event("pull_request", closed.to_string().as_bytes()).expect("parsed");
-    let intake =
-        intake::record(&world.shared.store, "pull_request", "c-2", events).expect("recorded");
+    let intake = intake::record(&*world.shared.store, "pull_request", "c-2", events)
+        .await
+        .expect("recorded");
     assert_eq!(intake.result, IntakeResult::Cancelled);
     world.fake.set_pr_state(REPO, world.number, "closed");
     let id = job.id;
     jobs::run_job(&world.shared, WORKER, job).await;
-    assert_eq!(world.state(id), (JobState::Cancelled, None));
+    assert_eq!(world.state(id).await, (JobState::Cancelled, None));
     assert!(world.comment_bodies().is_empty());
     assert!(world.fake.check_runs(REPO).is_empty());
     assert!(
@@ -356,6 +376,7 @@ async fn closing_a_pull_request_stops_its_running_job_before_it_posts() {
             .shared
             .store
             .claim(WORKER, world.shared.settings.lease)
+            .await
             .expect("claim")
             .is_none(),
         "nothing left to run"
@@ -365,7 +386,7 @@ async fn closing_a_pull_request_stops_its_running_job_before_it_posts() {
 #[tokio::test]
 async fn a_job_that_fails_after_its_check_run_exists_completes_it_and_says_why() {
     let mut world = World::lint_only();
-    world.deliver("f-1");
+    world.deliver("f-1").await;
     world.run_next_job().await;
     assert_eq!(
         world.comment_bodies().len(),
@@ -376,10 +397,10 @@ async fn a_job_that_fails_after_its_check_run_exists_completes_it_and_says_why()
     // A push, then the repository cannot be cloned any more.
     world.push(&HEAD_DOCKERFILE.replace("i.js", "main.js"));
     std::fs::remove_dir_all(&world.bare).expect("remove the bare repository");
-    world.deliver("f-2");
+    world.deliver("f-2").await;
     let job = world.run_next_job().await;
 
-    let (state, error) = world.state(job);
+    let (state, error) = world.state(job).await;
     assert_eq!(state, JobState::Failed);
     let error = error.expect("the job's error");
     assert!(error.contains("cannot clone"), "{error}");
@@ -429,7 +450,7 @@ fn head_check_runs(world: &World) -> Vec<layercake_testkit::fake_github::FakeChe
 #[tokio::test]
 async fn a_rate_limit_longer_than_the_client_waits_puts_the_job_off_for_as_long_as_asked() {
     let world = World::lint_only();
-    world.deliver("r-1");
+    world.deliver("r-1").await;
     // GitHub's secondary limit asks for two minutes: more than the client's
     // 60 s, so the job stops, and must neither fail nor burn an attempt.
     world.fake.rate_limit_next(
@@ -441,7 +462,13 @@ async fn a_rate_limit_longer_than_the_client_waits_puts_the_job_off_for_as_long_
     let before = SystemTime::now();
     let id = world.run_next_job().await;
 
-    let job = world.shared.store.job(id).expect("read").expect("the job");
+    let job = world
+        .shared
+        .store
+        .job(id)
+        .await
+        .expect("read")
+        .expect("the job");
     assert_eq!(
         (job.state, job.attempts, job.deferrals),
         (JobState::Queued, 0, 1),
@@ -461,11 +488,12 @@ async fn a_rate_limit_longer_than_the_client_waits_puts_the_job_off_for_as_long_
             .shared
             .store
             .claim(WORKER, world.shared.settings.lease)
+            .await
             .expect("claim"),
         None
     );
     assert!(world.comment_bodies().is_empty());
-    let stats = world.shared.store.stats().expect("stats");
+    let stats = world.shared.store.stats().await.expect("stats");
     assert_eq!((stats.deferred, stats.deferrals, stats.failed), (1, 1, 0));
 }
 
@@ -483,12 +511,18 @@ async fn a_job_put_off_by_a_rate_limit_runs_again_after_the_wait_and_completes()
         },
         policy,
     );
-    world.deliver("r-2");
+    world.deliver("r-2").await;
     world
         .fake
         .rate_limit_next(1, RateLimit::Primary { reset_in_secs: 2 });
     let id = world.run_next_job().await;
-    let job = world.shared.store.job(id).expect("read").expect("the job");
+    let job = world
+        .shared
+        .store
+        .job(id)
+        .await
+        .expect("read")
+        .expect("the job");
     assert_eq!((job.state, job.deferrals), (JobState::Queued, 1));
     let run_after = job.run_after.expect("a time to run after");
 
@@ -500,7 +534,13 @@ async fn a_job_put_off_by_a_rate_limit_runs_again_after_the_wait_and_completes()
     )
     .await;
     assert_eq!(world.run_next_job().await, id);
-    let job = world.shared.store.job(id).expect("read").expect("the job");
+    let job = world
+        .shared
+        .store
+        .job(id)
+        .await
+        .expect("read")
+        .expect("the job");
     assert_eq!(
         (job.state, job.attempts, job.deferrals),
         (JobState::Succeeded, 1, 1)
@@ -514,12 +554,18 @@ async fn a_job_put_off_by_a_rate_limit_runs_again_after_the_wait_and_completes()
 #[tokio::test]
 async fn a_job_put_off_too_often_fails_and_says_so() {
     let world = World::lint_only();
-    world.deliver("r-3");
+    world.deliver("r-3").await;
     let id = world.run_next_job().await;
-    assert_eq!(world.state(id).0, JobState::Succeeded);
+    assert_eq!(world.state(id).await.0, JobState::Succeeded);
     // The pure decision, at the limit: a job put off MAX_DEFERRALS times
     // fails, naming the trouble.
-    let mut job = world.shared.store.job(id).expect("read").expect("the job");
+    let mut job = world
+        .shared
+        .store
+        .job(id)
+        .await
+        .expect("read")
+        .expect("the job");
     let error = jobs::JobError::GitHub(layercake_github::GitHubError::RateLimited {
         wait: Duration::from_secs(90),
     });
@@ -571,9 +617,11 @@ async fn the_reconciler_carries_on_past_a_repository_it_cannot_read_and_counts_i
     let store = &world.shared.store;
     store
         .set_installation(INSTALLATION, "Codertocat", true)
+        .await
         .expect("installation");
     store
         .set_repositories(INSTALLATION, &["Aaa/gone".to_string(), REPO.to_string()])
+        .await
         .expect("repositories");
 
     let pass = jobs::reconcile_once(&world.shared).await;
@@ -597,6 +645,6 @@ async fn the_reconciler_carries_on_past_a_repository_it_cannot_read_and_counts_i
 
     // The readable repository's pull request is reviewed.
     let id = world.run_next_job().await;
-    assert_eq!(world.state(id).0, JobState::Succeeded);
+    assert_eq!(world.state(id).await.0, JobState::Succeeded);
     assert_eq!(world.comment_bodies().len(), 1);
 }

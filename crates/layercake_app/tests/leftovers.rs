@@ -78,7 +78,7 @@ fn workspaces_of_jobs_not_leased_are_removed_and_nothing_else() {
         .join(format!("{}file", leftovers::workspace_prefix(998)));
     std::fs::write(&file, "a file, not a workspace").expect("file");
 
-    let removed = remove_leftovers(&store, tmp.path(), None);
+    let removed = remove_leftovers(&|id| store.job(id), tmp.path(), None);
     assert!(removed.failures.is_empty(), "{:?}", removed.failures);
     let mut got = removed.workspaces.clone();
     got.sort();
@@ -128,7 +128,11 @@ fn images_of_jobs_not_leased_are_removed_and_a_cli_runs_images_stay() {
         .collect();
 
     let tmp = tempfile::tempdir().expect("tmp");
-    let removed = remove_leftovers(&store, tmp.path(), Some(&DockerSelection::from_env()));
+    let removed = remove_leftovers(
+        &|id| store.job(id),
+        tmp.path(),
+        Some(&DockerSelection::from_env()),
+    );
     assert!(removed.failures.is_empty(), "{:?}", removed.failures);
     for reference in &gone {
         assert!(

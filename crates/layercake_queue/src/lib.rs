@@ -1,6 +1,9 @@
 //! The durable job queue of `layercake serve`: each webhook delivery that asks
-//! for a review becomes a job in an embedded SQLite database, and a pool of
-//! workers claims jobs under leases.
+//! for a review becomes a job in an embedded SQLite database ([`JobStore`],
+//! one server) or a PostgreSQL one ([`PostgresQueue`], several replicas), and
+//! a pool of workers claims jobs under leases. The server sees either through
+//! the async trait [`JobQueue`] ([`SqliteQueue`] wraps the store), chosen by
+//! [`Database`].
 //!
 //! - **Redelivery.** Jobs are keyed by GitHub's delivery ID (`X-GitHub-Delivery`):
 //!   a delivery seen before is [`EnqueueOutcome::Duplicate`] and changes nothing.
@@ -18,13 +21,15 @@
 //! - **Reconciling.** [`JobStore::latest_head`] and [`JobStore::repositories`]
 //!   let a periodic task find pull requests whose deliveries never arrived.
 //!
-//! Every call is synchronous and short; the store is `Clone + Send + Sync`.
+//! Every call of [`JobStore`] is synchronous and short; the store is
+//! `Clone + Send + Sync`.
 //! A store on a file also runs one thread of its own, which copies the WAL
 //! into the database file (a checkpoint) so that no delivery waits for that
 //! copy and its disk sync; it stops when the last clone is dropped.
 //!
-//! `docs/queue.md` describes the schema, the states, durability, and how the
-//! job table would move to PostgreSQL for several replicas.
+//! `docs/queue.md` describes the schema, the states, durability, and the
+//! PostgreSQL queue for several replicas: `FOR UPDATE SKIP LOCKED` claims, a
+//! row lock per pull request, migrations in a table, per-replica counters.
 //!
 //! ```
 //! use std::time::Duration;

@@ -370,3 +370,41 @@ impl fmt::Display for Database {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Database;
+    use std::path::PathBuf;
+
+    #[test]
+    fn database_urls_choose_postgresql_and_everything_else_is_a_sqlite_file() {
+        for (text, database) in [
+            (
+                "postgres://app:pw@db/jobs",
+                Database::Postgres("postgres://app:pw@db/jobs".into()),
+            ),
+            (
+                "postgresql:///jobs?host=/run/postgresql",
+                Database::Postgres("postgresql:///jobs?host=/run/postgresql".into()),
+            ),
+            (
+                "layercake.db",
+                Database::Sqlite(PathBuf::from("layercake.db")),
+            ),
+            (
+                "sqlite:/var/lib/layercake/jobs.db",
+                Database::Sqlite(PathBuf::from("/var/lib/layercake/jobs.db")),
+            ),
+            (
+                "sqlite:///var/lib/jobs.db",
+                Database::Sqlite(PathBuf::from("/var/lib/jobs.db")),
+            ),
+        ] {
+            assert_eq!(Database::parse(text), database, "{text}");
+        }
+        assert_eq!(
+            Database::parse("postgres://app:pw@db/jobs").to_string(),
+            "postgres://app:***@db/jobs"
+        );
+    }
+}

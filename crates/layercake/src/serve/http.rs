@@ -11,6 +11,7 @@ use layercake_app::events::parse_event;
 use layercake_app::intake::{IntakeResult, record};
 use layercake_app::signature::verify;
 use layercake_app::{Counters, Shared};
+use layercake_queue::CounterScope;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -57,9 +58,10 @@ async fn webhook(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         }
     };
     let (event, delivery) = (event.to_string(), delivery.to_string());
+    // A task of its own: a client that hangs up does not cut an intake short.
     let store = shared.store.clone();
     let outcome =
-        tokio::task::spawn_blocking(move || record(&store, &event, &delivery, events)).await;
+        tokio::spawn(async move { record(&*store, &event, &delivery, events).await }).await;
     match outcome {
         Ok(Ok(intake)) => {
             Counters::bump(shared.counters.for_result(intake.result));
@@ -87,9 +89,8 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
     if shared.stopping.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
-    let store = shared.store.clone();
-    match tokio::task::spawn_blocking(move || store.stats()).await {
-        Ok(Ok(_)) => (StatusCode::OK, "ready\n").into_response(),
+    match shared.store.stats().await {
+        Ok(_) => (StatusCode::OK, "ready\n").into_response(),
         _ => (
             StatusCode::SERVICE_UNAVAILABLE,
             "the job database does not answer\n",
@@ -99,8 +100,7 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    let store = shared.store.clone();
-    let Ok(Ok(stats)) = tokio::task::spawn_blocking(move || store.stats()).await else {
+    let Ok(stats) = shared.store.stats().await else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "the job database does not answer\n",
@@ -109,6 +109,12 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     };
     let mut out = String::new();
     let c = &shared.counters;
+    // The queue's counters are the database's (SQLite, one server) or this
+    // replica's (PostgreSQL: sum them over the replicas).
+    let counted = match shared.store.counter_scope() {
+        CounterScope::Database => "",
+        CounterScope::Process => " (by this replica since it started)",
+    };
     out.push_str("# HELP layercake_queue_depth Jobs waiting or running.\n# TYPE layercake_queue_depth gauge\n");
     let _ = writeln!(
         out,
@@ -122,9 +128,15 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     );
     out.push_str("# HELP layercake_jobs_deferred Queued jobs waiting out a rate limit or an outage of GitHub.\n# TYPE layercake_jobs_deferred gauge\n");
     let _ = writeln!(out, "layercake_jobs_deferred {}", stats.deferred);
-    out.push_str("# HELP layercake_job_deferrals_total Times a job was put off by a rate limit or an outage (not attempts).\n# TYPE layercake_job_deferrals_total counter\n");
+    let _ = writeln!(
+        out,
+        "# HELP layercake_job_deferrals_total Times a job was put off by a rate limit or an outage (not attempts){counted}.\n# TYPE layercake_job_deferrals_total counter"
+    );
     let _ = writeln!(out, "layercake_job_deferrals_total {}", stats.deferrals);
-    out.push_str("# HELP layercake_jobs_total Jobs finished, by outcome.\n# TYPE layercake_jobs_total counter\n");
+    let _ = writeln!(
+        out,
+        "# HELP layercake_jobs_total Jobs finished, by outcome{counted}.\n# TYPE layercake_jobs_total counter"
+    );
     for (outcome, count) in [
         ("succeeded", stats.succeeded),
         ("failed", stats.failed),
@@ -173,7 +185,10 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
             counter.load(Ordering::Relaxed)
         );
     }
-    out.push_str("# HELP layercake_job_duration_seconds How long finished jobs ran.\n# TYPE layercake_job_duration_seconds histogram\n");
+    let _ = writeln!(
+        out,
+        "# HELP layercake_job_duration_seconds How long finished jobs ran{counted}.\n# TYPE layercake_job_duration_seconds histogram"
+    );
     for (bound, count) in &stats.durations.buckets {
         let le = if bound.is_infinite() {
             "+Inf".to_string()

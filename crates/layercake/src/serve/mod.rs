@@ -10,7 +10,7 @@ use crate::cli::ServeArgs;
 use anyhow::{Context, bail};
 use layercake_app::{Counters, ForkPolicy, JobSettings, Shared, jobs};
 use layercake_github::{App, AppCredentials, RetryPolicy};
-use layercake_queue::JobStore;
+use layercake_queue::{CounterScope, Database};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -48,8 +48,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let app = App::new(&args.api_url, credentials, RetryPolicy::default())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = JobStore::open(&args.database)
-        .with_context(|| format!("opening the job database {}", args.database.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let database = Database::parse(&args.database);
+    let store = runtime
+        .block_on(database.open())
+        .with_context(|| format!("opening the job database {database}"))?;
     let lease = Duration::from_secs(args.lease_seconds.max(2));
     let shared = Arc::new(Shared {
         store,
@@ -71,22 +77,24 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         counters: Counters::default(),
         in_flight: std::sync::Mutex::new(Vec::new()),
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     runtime.block_on(serve(args, shared))
 }
 
 async fn serve(args: &ServeArgs, shared: Arc<Shared>) -> anyhow::Result<u8> {
-    // One server owns the SQLite database, so every job it finds running was
+    // One server owns a SQLite database, so every job it finds running was
     // left by a server that crashed: queue it again now (the attempt counts).
-    let store = shared.store.clone();
-    let max_attempts = shared.settings.max_attempts;
-    let requeued =
-        tokio::task::spawn_blocking(move || store.requeue_all_running(max_attempts)).await??;
+    // Replicas share a PostgreSQL one, whose running jobs are alive: only
+    // those whose lease ran out.
+    let requeued = shared
+        .store
+        .requeue_at_startup(shared.settings.max_attempts)
+        .await?;
     if requeued > 0 {
-        eprintln!("layercake: {requeued} unfinished job(s) from before are queued again");
+        let whose = match shared.store.counter_scope() {
+            CounterScope::Database => "from before",
+            CounterScope::Process => "whose lease ran out",
+        };
+        eprintln!("layercake: {requeued} unfinished job(s) {whose} are queued again");
     }
     // What killed jobs left behind (clones in TMPDIR, images) goes now that
     // no job of theirs is leased.
@@ -144,8 +152,7 @@ async fn serve(args: &ServeArgs, shared: Arc<Shared>) -> anyhow::Result<u8> {
             .map(|h| h.clone())
             .unwrap_or_default();
         for (job, worker) in held {
-            let store = shared.store.clone();
-            let _ = tokio::task::spawn_blocking(move || store.release(job, &worker)).await;
+            let _ = shared.store.release(job, &worker).await;
             eprintln!("layercake: job {job} did not finish in time; it is queued again");
         }
     }

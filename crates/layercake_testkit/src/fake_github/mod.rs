@@ -418,7 +418,20 @@ impl FakeGitHub {
     /// contains `path_fragment` for `delay` (once): a job caught between
     /// two of its writes, for crash tests.
     pub fn delay_matching(&self, method: &str, path_fragment: &str, delay: Duration) {
-        self.state().delay_matching = Some((method.to_string(), path_fragment.to_string(), delay));
+        self.delay_matching_times(method, path_fragment, delay, 1);
+    }
+
+    /// [`FakeGitHub::delay_matching`] for the first `times` such requests:
+    /// several jobs, each caught at the same step.
+    pub fn delay_matching_times(
+        &self,
+        method: &str,
+        path_fragment: &str,
+        delay: Duration,
+        times: u32,
+    ) {
+        self.state().delay_matching =
+            (times > 0).then(|| (method.to_string(), path_fragment.to_string(), delay, times));
     }
 
     /// The issue comments on the pull request, oldest first.
@@ -618,7 +631,8 @@ struct State {
     rate_limited: Option<(u32, RateLimit)>,
     fail_next: Option<FailNext>,
     delay_next: Option<Duration>,
-    delay_matching: Option<(String, String, Duration)>,
+    /// Method, path fragment, delay, and how many more requests to hold.
+    delay_matching: Option<(String, String, Duration, u32)>,
     requests: Vec<RequestRecord>,
     writes: usize,
     /// When the fake's hourly budget resets (epoch seconds), for the headers.

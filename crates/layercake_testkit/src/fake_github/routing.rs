@@ -42,16 +42,19 @@ pub(super) async fn serve_request(
     };
     let delay = {
         let mut state = lock(&state);
-        let matching = state
-            .delay_matching
-            .as_ref()
-            .is_some_and(|(method, fragment, _)| {
-                request.method.as_str() == method && request.path.contains(fragment.as_str())
-            });
-        let matched = if matching {
-            state.delay_matching.take().map(|(_, _, d)| d)
-        } else {
-            None
+        let matched = match &mut state.delay_matching {
+            Some((method, fragment, delay, left))
+                if request.method.as_str() == method
+                    && request.path.contains(fragment.as_str()) =>
+            {
+                let delay = *delay;
+                *left -= 1;
+                if *left == 0 {
+                    state.delay_matching = None;
+                }
+                Some(delay)
+            }
+            _ => None,
         };
         state.delay_next.take().or(matched)
     };
