@@ -287,6 +287,7 @@ impl BuildFlags {
             docker: layercake_build::DockerSelection {
                 binary: self.docker.clone(),
                 builder: self.builder.clone(),
+                host: None,
             },
             timeout: Duration::from_secs(self.timeout.max(1)),
             image_cache: self.cache(),
@@ -469,4 +470,20 @@ pub struct ServeArgs {
     /// Seconds a graceful shutdown waits for running jobs before re-queueing them.
     #[arg(long, env = "LAYERCAKE_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,
+    /// A builder of the pool jobs build on, repeated for several (the
+    /// environment variable takes a comma-separated list):
+    /// `docker=ENDPOINT` (a Docker Engine, as DOCKER_HOST names it) or
+    /// `buildx=NAME`, each followed by `@JOBS` for how many jobs build on it
+    /// at once (default 1). A job builds base and head on one builder; a
+    /// builder that stops answering leaves the pool until it answers again,
+    /// and its job is queued again for another. Without it, every job
+    /// builds with `--docker` / `--builder`.
+    #[arg(
+        long,
+        value_name = "BUILDER",
+        env = "LAYERCAKE_BUILD_ON",
+        value_delimiter = ',',
+        conflicts_with = "builder"
+    )]
+    pub build_on: Vec<String>,
 }

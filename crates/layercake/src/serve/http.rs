@@ -173,6 +173,9 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
             counter.load(Ordering::Relaxed)
         );
     }
+    if let Some(pool) = &shared.builders {
+        write_builder_metrics(&mut out, pool);
+    }
     out.push_str("# HELP layercake_job_duration_seconds How long finished jobs ran.\n# TYPE layercake_job_duration_seconds histogram\n");
     for (bound, count) in &stats.durations.buckets {
         let le = if bound.is_infinite() {
@@ -201,4 +204,47 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         out,
     )
         .into_response()
+}
+
+/// The pool's builders: in the pool or not, jobs on each now, jobs taken,
+/// times taken out.
+fn write_builder_metrics(out: &mut String, pool: &layercake_app::builders::BuilderPool) {
+    let builders = pool.builders();
+    let label = |name: &str| name.replace('\\', "\\\\").replace('"', "\\\"");
+    out.push_str("# HELP layercake_builder_up Whether the builder is in the pool (1) or out of it after it stopped answering (0).\n# TYPE layercake_builder_up gauge\n");
+    for b in builders {
+        let _ = writeln!(
+            out,
+            "layercake_builder_up{{builder=\"{}\"}} {}",
+            label(&b.spec.name),
+            u8::from(b.is_up())
+        );
+    }
+    out.push_str("# HELP layercake_builder_jobs Jobs building on the builder now.\n# TYPE layercake_builder_jobs gauge\n");
+    for b in builders {
+        let _ = writeln!(
+            out,
+            "layercake_builder_jobs{{builder=\"{}\"}} {}",
+            label(&b.spec.name),
+            b.busy()
+        );
+    }
+    out.push_str("# HELP layercake_builder_jobs_started_total Jobs that took the builder.\n# TYPE layercake_builder_jobs_started_total counter\n");
+    for b in builders {
+        let _ = writeln!(
+            out,
+            "layercake_builder_jobs_started_total{{builder=\"{}\"}} {}",
+            label(&b.spec.name),
+            b.jobs_started.load(Ordering::Relaxed)
+        );
+    }
+    out.push_str("# HELP layercake_builder_down_total Times the builder was taken out of the pool.\n# TYPE layercake_builder_down_total counter\n");
+    for b in builders {
+        let _ = writeln!(
+            out,
+            "layercake_builder_down_total{{builder=\"{}\"}} {}",
+            label(&b.spec.name),
+            b.times_down.load(Ordering::Relaxed)
+        );
+    }
 }
