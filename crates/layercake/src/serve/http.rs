@@ -209,42 +209,50 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
 /// The pool's builders: in the pool or not, jobs on each now, jobs taken,
 /// times taken out.
 fn write_builder_metrics(out: &mut String, pool: &layercake_app::builders::BuilderPool) {
-    let builders = pool.builders();
+    use layercake_app::builders::Builder;
     let label = |name: &str| name.replace('\\', "\\\\").replace('"', "\\\"");
-    out.push_str("# HELP layercake_builder_up Whether the builder is in the pool (1) or out of it after it stopped answering (0).\n# TYPE layercake_builder_up gauge\n");
-    for b in builders {
-        let _ = writeln!(
-            out,
-            "layercake_builder_up{{builder=\"{}\"}} {}",
-            label(&b.spec.name),
-            u8::from(b.is_up())
-        );
-    }
-    out.push_str("# HELP layercake_builder_jobs Jobs building on the builder now.\n# TYPE layercake_builder_jobs gauge\n");
-    for b in builders {
-        let _ = writeln!(
-            out,
-            "layercake_builder_jobs{{builder=\"{}\"}} {}",
-            label(&b.spec.name),
-            b.busy()
-        );
-    }
-    out.push_str("# HELP layercake_builder_jobs_started_total Jobs that took the builder.\n# TYPE layercake_builder_jobs_started_total counter\n");
-    for b in builders {
-        let _ = writeln!(
-            out,
-            "layercake_builder_jobs_started_total{{builder=\"{}\"}} {}",
-            label(&b.spec.name),
-            b.jobs_started.load(Ordering::Relaxed)
-        );
-    }
-    out.push_str("# HELP layercake_builder_down_total Times the builder was taken out of the pool.\n# TYPE layercake_builder_down_total counter\n");
-    for b in builders {
-        let _ = writeln!(
-            out,
-            "layercake_builder_down_total{{builder=\"{}\"}} {}",
-            label(&b.spec.name),
-            b.times_down.load(Ordering::Relaxed)
-        );
+    /// A metric family: name, type, help, and its value for one builder.
+    type Family = (
+        &'static str,
+        &'static str,
+        &'static str,
+        fn(&Builder) -> u64,
+    );
+    let families: [Family; 4] = [
+        (
+            "layercake_builder_up",
+            "gauge",
+            "Whether the builder is in the pool (1) or out of it after it stopped answering (0).",
+            |b| u64::from(b.is_up()),
+        ),
+        (
+            "layercake_builder_jobs",
+            "gauge",
+            "Jobs building on the builder now.",
+            |b| b.busy() as u64,
+        ),
+        (
+            "layercake_builder_jobs_started_total",
+            "counter",
+            "Jobs that took the builder.",
+            |b| b.jobs_started.load(Ordering::Relaxed),
+        ),
+        (
+            "layercake_builder_down_total",
+            "counter",
+            "Times the builder was taken out of the pool.",
+            |b| b.times_down.load(Ordering::Relaxed),
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for builder in pool.builders() {
+            let _ = writeln!(
+                out,
+                "{name}{{builder=\"{}\"}} {}",
+                label(&builder.spec.name),
+                value(builder)
+            );
+        }
     }
 }
