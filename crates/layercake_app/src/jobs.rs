@@ -312,6 +312,7 @@ async fn review_and_publish(
             let lease = pool.acquire().await?;
             let options = layercake_review::BuildOptions {
                 docker: lease.builder.selection.clone(),
+                pool: Vec::new(),
                 ..options.clone()
             };
             (Building::Build(options), Some(lease))

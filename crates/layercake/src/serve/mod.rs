@@ -42,20 +42,14 @@ fn read_secrets(args: &ServeArgs) -> anyhow::Result<Vec<Vec<u8>>> {
 }
 
 /// The pool `--build-on` names, if any (and unless `--no-build`).
-fn builder_pool(args: &ServeArgs) -> anyhow::Result<Option<layercake_app::builders::BuilderPool>> {
-    if args.build_on.is_empty() || args.build.no_build {
-        return Ok(None);
+fn builder_pool(args: &ServeArgs) -> Option<layercake_app::builders::BuilderPool> {
+    if args.build.build_on.is_empty() || args.build.no_build {
+        return None;
     }
-    let specs = args
-        .build_on
-        .iter()
-        .map(|text| text.parse())
-        .collect::<Result<Vec<layercake_app::builders::BuilderSpec>, String>>()
-        .map_err(|e| anyhow::anyhow!("--build-on: {e}"))?;
-    Ok(Some(layercake_app::builders::BuilderPool::new(
-        specs,
+    Some(layercake_app::builders::BuilderPool::new(
+        args.build.build_on.clone(),
         args.build.docker.clone(),
-    )))
+    ))
 }
 
 /// Runs the server until SIGTERM or Ctrl-C; returns the exit status.
@@ -67,7 +61,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let store = JobStore::open(&args.database)
         .with_context(|| format!("opening the job database {}", args.database.display()))?;
-    let builders = builder_pool(args)?;
+    let builders = builder_pool(args);
     let lease = Duration::from_secs(args.lease_seconds.max(2));
     let shared = Arc::new(Shared {
         store,
