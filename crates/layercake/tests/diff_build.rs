@@ -996,18 +996,8 @@ fn build_on_spreads_the_images_over_the_builders_with_base_and_head_on_one() {
     let Some(first) = docker_or_skip() else {
         return;
     };
-    let mut second = match layercake_testkit::second_engine::SecondEngine::start() {
-        Ok(engine) => engine,
-        Err(reason) => {
-            assert!(
-                std::env::var("LAYERCAKE_REQUIRE_DOCKER").as_deref() != Ok("1"),
-                "LAYERCAKE_REQUIRE_DOCKER=1 but a second Docker Engine cannot run here: {reason}"
-            );
-            layercake_testkit::note_skip(&format!(
-                "skipped: a second Docker Engine cannot run here ({reason})"
-            ));
-            return;
-        }
+    let Some(mut second) = layercake_testkit::second_engine::second_engine_or_skip() else {
+        return;
     };
     let base = busybox_base(&first);
     let second_docker = second.docker().expect("the second engine");

@@ -783,18 +783,8 @@ fn a_builder_stopped_mid_build_leaves_the_pool_and_its_job_completes_on_another(
     let Some(docker) = layercake_testkit::docker_or_skip() else {
         return;
     };
-    let mut second = match layercake_testkit::second_engine::SecondEngine::start() {
-        Ok(engine) => engine,
-        Err(reason) => {
-            assert!(
-                std::env::var("LAYERCAKE_REQUIRE_DOCKER").as_deref() != Ok("1"),
-                "LAYERCAKE_REQUIRE_DOCKER=1 but a second Docker Engine cannot run here: {reason}"
-            );
-            layercake_testkit::note_skip(&format!(
-                "skipped: a second Docker Engine cannot run here ({reason})"
-            ));
-            return;
-        }
+    let Some(mut second) = layercake_testkit::second_engine::second_engine_or_skip() else {
+        return;
     };
     let base_image = layercake_testkit::busybox_base(&docker);
     let second_docker = second.docker().expect("the second engine");

@@ -118,6 +118,31 @@ impl SecondEngine {
     }
 }
 
+/// A second engine, or `None` with a note on stderr when one cannot run
+/// here (not root, no `dockerd`, no `ip`); under `LAYERCAKE_REQUIRE_DOCKER=1`
+/// (CI) that fails the test instead, as [`crate::docker_or_skip`] does.
+///
+/// # Panics
+///
+/// Under `LAYERCAKE_REQUIRE_DOCKER=1` when the engine cannot start.
+pub fn second_engine_or_skip() -> Option<SecondEngine> {
+    match SecondEngine::start() {
+        Ok(engine) => Some(engine),
+        Err(reason) => {
+            if std::env::var(crate::REQUIRE_DOCKER_ENV).is_ok_and(|value| value == "1") {
+                panic!(
+                    "{}=1 but a second Docker Engine cannot run here: {reason}",
+                    crate::REQUIRE_DOCKER_ENV
+                );
+            }
+            crate::note_skip(&format!(
+                "skipped: a second Docker Engine cannot run here ({reason})"
+            ));
+            None
+        }
+    }
+}
+
 impl Drop for SecondEngine {
     fn drop(&mut self) {
         self.stop();
