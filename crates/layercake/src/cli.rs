@@ -261,6 +261,24 @@ pub struct BuildFlags {
     /// Keep no image analyses.
     #[arg(long, env = "LAYERCAKE_NO_IMAGE_CACHE", conflicts_with = "image_cache")]
     pub no_image_cache: bool,
+    /// Build on a pool of builders, this one among them (repeat it; the
+    /// environment variable takes a comma-separated list): `docker=ENDPOINT`
+    /// (a Docker Engine, as DOCKER_HOST names it) or `buildx=NAME`, followed
+    /// by `@JOBS` for how many images (or, for `serve`, jobs) it builds at
+    /// once (default 1). Base and head of an image build on the same one.
+    #[arg(
+        long,
+        value_name = "BUILDER",
+        env = "LAYERCAKE_BUILD_ON",
+        value_delimiter = ',',
+        value_parser = parse_builder,
+        conflicts_with = "builder"
+    )]
+    pub build_on: Vec<layercake_build::BuilderSpec>,
+}
+
+fn parse_builder(text: &str) -> Result<layercake_build::BuilderSpec, String> {
+    text.parse()
 }
 
 impl BuildFlags {
@@ -287,9 +305,11 @@ impl BuildFlags {
             docker: layercake_build::DockerSelection {
                 binary: self.docker.clone(),
                 builder: self.builder.clone(),
+                host: None,
             },
             timeout: Duration::from_secs(self.timeout.max(1)),
             image_cache: self.cache(),
+            pool: self.build_on.clone(),
             ..options
         })
     }

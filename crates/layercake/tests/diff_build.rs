@@ -990,3 +990,70 @@ fn each_side_is_built_from_its_commits_files_alone_and_a_rerun_builds_and_reads_
         );
     }
 }
+
+#[test]
+fn build_on_spreads_the_images_over_the_builders_with_base_and_head_on_one() {
+    let Some(first) = docker_or_skip() else {
+        return;
+    };
+    let Some(mut second) = layercake_testkit::second_engine::second_engine_or_skip() else {
+        return;
+    };
+    let base = busybox_base(&first);
+    let second_docker = second.docker().expect("the second engine");
+    busybox_base(&second_docker);
+    let dockerfile = |name: &str, kib: u32| {
+        format!(
+            "FROM {base}\n{}\nCMD [\"sh\"]\n",
+            dd(&format!("/{name}"), kib)
+        )
+    };
+    let repo = repo_with(&[
+        ("api/Dockerfile", dockerfile("api", 64)),
+        ("web/Dockerfile", dockerfile("web", 64)),
+    ]);
+    repo.write("api/Dockerfile", &dockerfile("api", 128));
+    repo.write("web/Dockerfile", &dockerfile("web", 256));
+    let head = repo.commit("grow both");
+
+    let pool = format!(
+        "docker=unix:///var/run/docker.sock@1,docker={}@1",
+        second.host
+    );
+    let (value, _) = report(
+        &repo,
+        &["--build-on", &pool, "--keep-images", "--no-image-cache"],
+    );
+    // This run's images, kept: `layercake-diff/{pid}-{head}-{image}:{side}`.
+    let kept = |docker: &layercake_build::Docker| -> Vec<String> {
+        docker
+            .tagged_images("layercake-diff/")
+            .expect("images")
+            .into_iter()
+            .filter(|i| i.contains(&format!("-{}-", &head[..12])))
+            .collect()
+    };
+    let (on_first, on_second) = (kept(&first), kept(&second_docker));
+    let _guards: Vec<layercake_testkit::ImageGuard> = on_first
+        .iter()
+        .map(|i| layercake_testkit::ImageGuard::new(&first, i.clone()))
+        .collect();
+    assert_eq!(value["measured"], true, "{value:#}");
+    for (dockerfile, grown) in [
+        ("api/Dockerfile", 64 * 1024),
+        ("web/Dockerfile", 192 * 1024),
+    ] {
+        let image = image(&value, dockerfile);
+        assert_eq!(image["base"]["status"], "built", "{image:#}");
+        assert_eq!(image["head"]["status"], "built", "{image:#}");
+        assert_eq!(image["delta_bytes"], grown, "{dockerfile}: {image:#}");
+    }
+    // Each engine built one image, both of its sides.
+    let image_of = |reference: &String| reference.rsplit_once(':').map(|(r, _)| r.to_string());
+    for kept in [&on_first, &on_second] {
+        assert_eq!(kept.len(), 2, "first: {on_first:?}, second: {on_second:?}");
+        assert_eq!(image_of(&kept[0]), image_of(&kept[1]), "{kept:?}");
+    }
+    assert_ne!(image_of(&on_first[0]), image_of(&on_second[0]));
+    second.stop();
+}

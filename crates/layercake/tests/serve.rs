@@ -91,11 +91,19 @@ impl Drop for Server {
 
 impl World {
     fn new() -> World {
+        World::with_dockerfiles(
+            "FROM node:22-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nUSER node\nCMD [\"node\", \"i.js\"]\n",
+            "FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nCMD [\"node\", \"i.js\"]\n",
+        )
+    }
+
+    /// A pull request that changes the Dockerfile from `base` to `head`.
+    fn with_dockerfiles(base_dockerfile: &str, head_dockerfile: &str) -> World {
         let repo = GitRepo::new();
-        repo.write("Dockerfile", "FROM node:22-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nUSER node\nCMD [\"node\", \"i.js\"]\n");
+        repo.write("Dockerfile", base_dockerfile);
         let base = repo.commit("base");
         repo.checkout_new_branch("pr");
-        repo.write("Dockerfile", "FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nCMD [\"node\", \"i.js\"]\n");
+        repo.write("Dockerfile", head_dockerfile);
         let head = repo.commit("pr");
         let patch = repo.patch(&base, &head, "Dockerfile");
 
@@ -1030,4 +1038,102 @@ fn a_replica_killed_mid_job_leaves_it_to_the_other_after_the_lease() {
         !log.iter().any(|line| line.contains("queued again")),
         "{log:#?}"
     );
+}
+
+#[test]
+fn a_builder_stopped_mid_build_leaves_the_pool_and_its_job_completes_on_another() {
+    let Some(docker) = layercake_testkit::docker_or_skip() else {
+        return;
+    };
+    let Some(mut second) = layercake_testkit::second_engine::second_engine_or_skip() else {
+        return;
+    };
+    let base_image = layercake_testkit::busybox_base(&docker);
+    let second_docker = second.docker().expect("the second engine");
+    assert_eq!(layercake_testkit::busybox_base(&second_docker), base_image);
+    // Slow steps, so that the second engine can be stopped mid-build.
+    let dockerfile = |marker: &str| {
+        format!("FROM {base_image}\nRUN sleep 4 && echo {marker} > /marker\nCMD [\"sh\"]\n")
+    };
+    let mut world = World::with_dockerfiles(&dockerfile("base"), &dockerfile("head"));
+    let first = "unix:///var/run/docker.sock";
+    let pool = format!("docker={}@1,docker={first}@1", second.host);
+    world.start(&[
+        ("LAYERCAKE_NO_BUILD", "false"),
+        ("LAYERCAKE_BUILD_ON", pool.as_str()),
+        ("LAYERCAKE_NO_IMAGE_CACHE", "true"),
+    ]);
+    let label = |host: &str| format!("builder=\"docker={host}\"");
+    assert_eq!(
+        world
+            .deliver("pull_request", "b-1", &world.payload.clone(), Some(SECRET))
+            .0,
+        202
+    );
+    // The job takes the first builder of the pool, the second engine.
+    world.wait_for("a build on the second engine", |w| {
+        metric(
+            &w.metrics(),
+            &format!("layercake_builder_jobs{{{}}}", label(&second.host)),
+        ) == 1
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    second.stop();
+
+    // Out of the pool; the job is put off, not failed, and built on the other.
+    world.wait_for_completed_check_run("the review, built on the first engine");
+    let metrics = world.metrics();
+    assert_eq!(
+        metric(
+            &metrics,
+            &format!("layercake_builder_up{{{}}}", label(&second.host))
+        ),
+        0,
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            &format!("layercake_builder_down_total{{{}}}", label(&second.host))
+        ),
+        1,
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            &format!("layercake_builder_jobs_started_total{{{}}}", label(first))
+        ),
+        1,
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(&metrics, "layercake_jobs_total{outcome=\"failed\"}"),
+        0,
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(&metrics, "layercake_job_deferrals_total"),
+        1,
+        "{metrics}"
+    );
+    let runs = world.fake.check_runs(REPO);
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("success"), "{runs:#?}");
+    let comments = world.fake.issue_comments(REPO, world.number);
+    assert_eq!(comments.len(), 1);
+    assert!(
+        !comments[0].body.contains("images were not built"),
+        "both sides were built: {}",
+        comments[0].body
+    );
+
+    // Answering again, it is back in the pool.
+    second.restart().expect("the second engine again");
+    world.wait_for("the second engine back in the pool", |w| {
+        metric(
+            &w.metrics(),
+            &format!("layercake_builder_up{{{}}}", label(&second.host)),
+        ) == 1
+    });
 }

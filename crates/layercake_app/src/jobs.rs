@@ -1,7 +1,7 @@
 //! Running jobs: the worker loop, one job from clone to check run, and the
 //! maintenance loop (expired leases, reconciliation).
 
-use crate::{Counters, ForkPolicy, Shared, leftovers};
+use crate::{Counters, ForkPolicy, Shared, builders, leftovers};
 use layercake_git::HttpToken;
 use layercake_github::{
     CheckRunOutput, Conclusion, GitHub, NewCheckRun, PassingTrouble, PullRequest, RepoName,
@@ -105,21 +105,31 @@ pub const MAX_DEFERRALS: u32 = 20;
 const FIRST_BACKOFF: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 
+/// The wait of a job whose builder stopped answering: short, for another
+/// builder of the pool to take it.
+const BUILDER_DOWN_WAIT: Duration = Duration::from_secs(1);
+
 /// How a job that stopped on `error` ends: put off (queued again, not an
 /// attempt) when the trouble passes by itself — GitHub's rate limit, for
 /// as long as GitHub asked; a server error or no answer, with a doubling
-/// backoff — else failed. A job put off [`MAX_DEFERRALS`] times fails.
+/// backoff; its builder stopped answering, at once for another builder —
+/// else failed. A job put off [`MAX_DEFERRALS`] times fails.
 pub fn outcome_of_error(job: &Job, error: &JobError) -> JobOutcome {
-    let passing = error.passing();
-    match passing {
-        Some(trouble) if job.deferrals < MAX_DEFERRALS => JobOutcome::RetryLater {
-            after: match trouble {
-                // A second more: GitHub's reset times are whole seconds.
-                PassingTrouble::RateLimited { wait } => wait + Duration::from_secs(1),
-                PassingTrouble::Unavailable => FIRST_BACKOFF
-                    .saturating_mul(1 << job.deferrals.min(10))
-                    .min(MAX_BACKOFF),
-            },
+    let wait = match error {
+        // Another builder of the pool may take it at once.
+        JobError::BuilderDown { .. } => Some(BUILDER_DOWN_WAIT),
+        JobError::NoBuilder(_) => Some(FIRST_BACKOFF),
+        _ => error.passing().map(|trouble| match trouble {
+            // A second more: GitHub's reset times are whole seconds.
+            PassingTrouble::RateLimited { wait } => wait + Duration::from_secs(1),
+            PassingTrouble::Unavailable => FIRST_BACKOFF
+                .saturating_mul(1 << job.deferrals.min(10))
+                .min(MAX_BACKOFF),
+        }),
+    };
+    match wait {
+        Some(after) if job.deferrals < MAX_DEFERRALS => JobOutcome::RetryLater {
+            after,
             reason: error.to_string(),
         },
         Some(_) => JobOutcome::Failed {
@@ -163,6 +173,17 @@ pub enum JobError {
     /// A task of the job stopped unexpectedly.
     #[error("a task stopped unexpectedly: {0}")]
     Task(String),
+    /// Every builder of the pool is out of it.
+    #[error(transparent)]
+    NoBuilder(#[from] builders::NoBuilder),
+    /// The job's builder stopped answering (before or during its builds).
+    #[error("the builder {builder} stopped answering: {reason}")]
+    BuilderDown {
+        /// The builder's name.
+        builder: String,
+        /// What docker said.
+        reason: String,
+    },
 }
 
 impl JobError {
@@ -272,10 +293,31 @@ async fn review_and_publish(
         job.base_sha.clone(),
         job.pr_number,
     );
-    let building = match lint_only_reason {
-        Some(reason) => Building::LintOnly { reason },
-        None => shared.settings.building.clone(),
+    // With a pool, the whole review builds on one builder, so that head's
+    // build finds base's steps in that builder's cache.
+    let (building, lease) = match (
+        lint_only_reason,
+        &shared.settings.building,
+        &shared.builders,
+    ) {
+        (Some(reason), _, _) => (Building::LintOnly { reason }, None),
+        (None, Building::Build(options), Some(pool)) => {
+            let lease = pool.acquire().await?;
+            let options = layercake_review::BuildOptions {
+                docker: lease.builder.selection.clone(),
+                pool: Vec::new(),
+                ..options.clone()
+            };
+            (Building::Build(options), Some(lease))
+        }
+        (None, building, _) => (building.clone(), None),
     };
+    let builder = lease.as_ref().map(|lease| {
+        (
+            lease.builder.spec.name.clone(),
+            lease.builder.selection.clone(),
+        )
+    });
     let secret = HttpToken::new(token.token.clone());
     let job_id = job.id;
     let review = tokio::task::spawn_blocking(move || -> Result<_, JobError> {
@@ -292,6 +334,20 @@ async fn review_and_publish(
             number,
             &[&base, &head],
         )?;
+        // A builder that does not answer would make the review lint-only;
+        // one that stopped during the builds would make them fail: either
+        // way the job goes to another builder instead.
+        let answers = |(name, selection): &(String, layercake_build::DockerSelection)| {
+            layercake_build::Docker::detect(selection)
+                .map(|_| ())
+                .map_err(|unavailable| JobError::BuilderDown {
+                    builder: name.clone(),
+                    reason: unavailable.reason,
+                })
+        };
+        if let Some(builder) = &builder {
+            answers(builder)?;
+        }
         let request = ReviewRequest {
             repository: workspace.path().to_path_buf(),
             base,
@@ -301,11 +357,22 @@ async fn review_and_publish(
             stages: StageScope::Built,
             run_name: Some(leftovers::run_name(job_id)),
         };
-        Ok(layercake_review::review(&request, &building, &NoProgress)?)
+        let review = layercake_review::review(&request, &building, &NoProgress);
+        if let Some(builder) = &builder {
+            answers(builder)?;
+        }
+        Ok(review?)
         // The workspace (and the clone in it) is removed here.
     })
     .await
-    .map_err(|e| JobError::Task(e.to_string()))??;
+    .map_err(|e| JobError::Task(e.to_string()))?;
+    if let (Err(JobError::BuilderDown { reason, .. }), Some(lease), Some(pool)) =
+        (&review, &lease, &shared.builders)
+    {
+        pool.mark_down(&lease.builder, reason);
+    }
+    drop(lease);
+    let review = review?;
     let report = review.report;
     if cancelled.load(Ordering::SeqCst) {
         let output = CheckRunOutput {
@@ -432,6 +499,15 @@ pub async fn maintenance(shared: Arc<Shared>, reconcile: Duration) {
             Ok(requeued) if requeued > 0 => shared.wake.notify_waiters(),
             Ok(_) => {}
             Err(error) => eprintln!("layercake: requeueing expired jobs: {error}"),
+        }
+        if shared.builders.is_some() {
+            let shared = shared.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Some(pool) = &shared.builders {
+                    pool.check_down();
+                }
+            })
+            .await;
         }
         since_reconcile += tick;
         if !reconcile.is_zero() && since_reconcile >= reconcile {

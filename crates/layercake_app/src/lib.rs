@@ -7,6 +7,7 @@
 //! the process's signals.
 #![deny(missing_docs)]
 
+pub mod builders;
 pub mod events;
 pub mod intake;
 pub mod jobs;
@@ -67,6 +68,9 @@ pub struct Shared {
     pub counters: Counters,
     /// Jobs being run now, with the worker that holds each (released on shutdown).
     pub in_flight: std::sync::Mutex<Vec<(i64, String)>>,
+    /// The builders jobs build on, when several are configured
+    /// (`--build-on`); `None`: the one docker of `settings.building`.
+    pub builders: Option<builders::BuilderPool>,
 }
 
 /// How jobs run.

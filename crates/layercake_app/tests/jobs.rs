@@ -91,6 +91,7 @@ impl World {
             stopping: AtomicBool::new(false),
             counters: Counters::default(),
             in_flight: std::sync::Mutex::new(Vec::new()),
+            builders: None,
         });
         let world = World {
             repo,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::Docker;
 use crate::failure::{CauseFinder, FailureCause};
-use crate::process::{docker_command, kill_group, send_lines, signal_group};
+use crate::process::{kill_group, send_lines, signal_group};
 use crate::progress::{BuildStep, ProgressParser};
 use crate::redact::Redactor;
 use crate::request::{BuildRequest, build_command};
@@ -187,7 +187,7 @@ impl Docker {
         };
         let iidfile = iid_dir.path().join("image-id");
         let (args, env) = build_command(self.mode, self.builder.as_deref(), request, &iidfile);
-        let mut command = docker_command(&self.binary, &args);
+        let mut command = self.command(&args);
         command
             .envs(env)
             .stdout(Stdio::piped())
@@ -316,6 +316,7 @@ mod tests {
             binary: path,
             mode: BuildMode::ClassicBuildKit,
             builder: None,
+            host: None,
             client_version: "20.10.24".to_string(),
             server_version: "20.10.24".to_string(),
             image_source: crate::ImageSource::default(),
@@ -461,6 +462,7 @@ mod tests {
             binary: "/nonexistent/docker".into(),
             mode: BuildMode::ClassicBuildKit,
             builder: None,
+            host: None,
             client_version: String::new(),
             server_version: String::new(),
             image_source: crate::ImageSource::default(),

@@ -31,6 +31,10 @@ pub struct DockerSelection {
     pub binary: Option<PathBuf>,
     /// The buildx builder to build with; `None` uses buildx's current builder.
     pub builder: Option<String>,
+    /// The Docker Engine to talk to, as `DOCKER_HOST` names one
+    /// (`unix:///run/other.sock`, `tcp://host:2376`, `ssh://user@host`);
+    /// `None` leaves the CLI's own choice (its environment, its context).
+    pub host: Option<String>,
 }
 
 impl DockerSelection {
@@ -46,6 +50,7 @@ impl DockerSelection {
         DockerSelection {
             binary: non_empty(Self::BINARY_ENV).map(PathBuf::from),
             builder: non_empty(Self::BUILDER_ENV).map(|value| value.to_string_lossy().into_owned()),
+            host: None,
         }
     }
 }
@@ -105,6 +110,8 @@ pub struct Docker {
     pub(crate) binary: PathBuf,
     pub(crate) mode: BuildMode,
     pub(crate) builder: Option<String>,
+    /// `DOCKER_HOST` for every command, when the selection named an engine.
+    pub(crate) host: Option<String>,
     pub(crate) client_version: String,
     pub(crate) server_version: String,
     pub(crate) image_source: ImageSource,
@@ -226,7 +233,11 @@ impl Docker {
         }
         let mut reasons = Vec::new();
         for binary in &candidates {
-            match probe(binary, selection.builder.as_deref()) {
+            match probe(
+                binary,
+                selection.builder.as_deref(),
+                selection.host.as_deref(),
+            ) {
                 Ok(docker) => return Ok(docker),
                 // The daemon is the same for every client: no other candidate helps,
                 // and this is the reason a user can act on.
@@ -237,6 +248,20 @@ impl Docker {
         Err(DockerUnavailable {
             reason: reasons.join("; "),
         })
+    }
+
+    /// A `docker ARGS…` command for this CLI and engine.
+    pub(crate) fn command<I, S>(&self, args: I) -> std::process::Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        on_host(docker_command(&self.binary, args), self.host.as_deref())
+    }
+
+    /// The engine this docker talks to (`DOCKER_HOST`), when one was named.
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
     }
 
     /// The same docker, reading images from `source`.
@@ -710,7 +735,7 @@ impl Docker {
         options: &ReadOptions,
     ) -> Result<ImageSummary, DockerError> {
         let command_text = format!("docker save {image}");
-        let mut command = docker_command(&self.binary, ["save", image]);
+        let mut command = self.command(["save", image]);
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().map_err(|source| DockerError::Spawn {
             command: command_text.clone(),
@@ -852,11 +877,9 @@ impl Docker {
         args: &[&str],
         limit: Duration,
     ) -> Result<Captured, DockerError> {
-        let captured = capture(docker_command(&self.binary, args), limit).map_err(|source| {
-            DockerError::Spawn {
-                command: command_text.to_string(),
-                source,
-            }
+        let captured = capture(self.command(args), limit).map_err(|source| DockerError::Spawn {
+            command: command_text.to_string(),
+            source,
         })?;
         if captured.status.is_none() {
             return Err(DockerError::TimedOut {
@@ -912,10 +935,10 @@ enum Probe {
     Daemon(String),
 }
 
-fn probe(binary: &Path, builder: Option<&str>) -> Result<Docker, Probe> {
+fn probe(binary: &Path, builder: Option<&str>, host: Option<&str>) -> Result<Docker, Probe> {
     let shown = binary.display();
     let run = |args: &[&str]| {
-        capture(docker_command(binary, args), PROBE_LIMIT)
+        capture(on_host(docker_command(binary, args), host), PROBE_LIMIT)
             .map_err(|error| Probe::Client(format!("cannot run {shown}: {error}")))
     };
     // `docker version` prints the client's version even when the daemon is down (and
@@ -978,11 +1001,20 @@ fn probe(binary: &Path, builder: Option<&str>) -> Result<Docker, Probe> {
         binary: binary.to_path_buf(),
         mode,
         builder: builder.map(str::to_string),
+        host: host.map(str::to_string),
         client_version,
         server_version,
         image_source: ImageSource::default(),
         answers: Arc::default(),
     })
+}
+
+/// `command` talking to `host` (`DOCKER_HOST`), when one is named.
+fn on_host(mut command: std::process::Command, host: Option<&str>) -> std::process::Command {
+    if let Some(host) = host {
+        command.env("DOCKER_HOST", host);
+    }
+    command
 }
 
 fn daemon_reason(server: &Captured) -> String {

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod build;
+mod builder_spec;
 mod cache;
 mod docker;
 mod failure;
@@ -33,6 +34,7 @@ mod request;
 mod seconds;
 
 pub use build::{BuildEvent, BuildOutcome, BuildStatus, LOG_TAIL_LINES};
+pub use builder_spec::{BuilderSpec, BuilderTarget};
 pub use cache::{
     ImageCache, MAX_ENTRIES as IMAGE_CACHE_ENTRIES, MAX_LAYER_ENTRIES as IMAGE_CACHE_LAYER_ENTRIES,
 };

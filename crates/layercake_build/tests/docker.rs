@@ -717,6 +717,7 @@ fn detect_with_a_bogus_binary_says_it_cannot_run_it() {
     let error = Docker::detect(&DockerSelection {
         binary: Some(bogus.clone()),
         builder: None,
+        host: None,
     })
     .expect_err("cannot be used");
     assert!(error.reason.contains("/nonexistent/bin/docker"), "{error}");
@@ -777,6 +778,7 @@ fn detect_with_a_new_client_without_buildx_explains_why_not() {
     let error = Docker::detect(&DockerSelection {
         binary: Some(newer.binary()),
         builder: None,
+        host: None,
     })
     .expect_err("no buildx, too new for DOCKER_BUILDKIT=1");
     let hint = if Path::new("/usr/bin/docker").is_file() {
@@ -799,6 +801,7 @@ fn a_client_before_23_without_buildx_builds_with_docker_buildkit() {
     let docker = Docker::detect(&DockerSelection {
         binary: Some(older.binary()),
         builder: None,
+        host: None,
     })
     .expect("a 20.10 client builds with DOCKER_BUILDKIT=1");
     assert_eq!(docker.mode(), BuildMode::ClassicBuildKit);
@@ -813,6 +816,7 @@ fn a_builder_without_buildx_is_refused() {
     let error = Docker::detect(&DockerSelection {
         binary: Some(older.binary()),
         builder: Some("ci".to_string()),
+        host: None,
     })
     .expect_err("a builder needs buildx");
     assert_eq!(
@@ -917,4 +921,36 @@ fn an_image_the_engine_does_not_have_is_no_layer_store_read() {
         .read_image_stored(&missing, &ReadOptions::default())
         .expect_err("no such image");
     assert!(error.to_string().contains(&missing), "{error}");
+}
+
+#[test]
+fn a_named_engine_is_the_one_every_command_talks_to() {
+    let Some(found) = docker_or_skip() else {
+        return;
+    };
+    // The engine found, named explicitly: it answers, and says so.
+    let socket = "unix:///var/run/docker.sock";
+    let named = Docker::detect(&DockerSelection {
+        binary: Some(found.binary().to_path_buf()),
+        builder: None,
+        host: Some(socket.to_string()),
+    })
+    .expect("the default engine, by its socket");
+    assert_eq!(named.host(), Some(socket));
+    assert_eq!(named.server_version(), found.server_version());
+    // An engine that is not there is the daemon's trouble, named.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = format!("unix://{}/docker.sock", dir.path().display());
+    let error = Docker::detect(&DockerSelection {
+        binary: Some(found.binary().to_path_buf()),
+        builder: None,
+        host: Some(missing.clone()),
+    })
+    .expect_err("no engine there");
+    assert!(error.reason.contains("docker.sock"), "{}", error.reason);
+    assert!(
+        error.reason.starts_with("the Docker daemon is not running"),
+        "{}",
+        error.reason
+    );
 }

@@ -65,6 +65,39 @@ pub(crate) struct BuildEnv<'a> {
     run_id: String,
 }
 
+/// The builders `options` builds on, each with how many images it takes at
+/// once: `options.docker` with `options.jobs`, or the answering builders of
+/// `options.pool` (those that do not answer are left out, with a note).
+/// `Err` says why none can build.
+fn detect_builders(
+    options: &BuildOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<(Docker, usize)>, String> {
+    if options.pool.is_empty() {
+        return Docker::detect(&options.docker)
+            .map(|docker| vec![(docker, options.jobs.max(1))])
+            .map_err(|unavailable| unavailable.reason);
+    }
+    let mut builders = Vec::new();
+    let mut reasons = Vec::new();
+    for spec in &options.pool {
+        match Docker::detect(&spec.selection(options.docker.binary.clone())) {
+            Ok(docker) => builders.push((docker, spec.concurrency)),
+            Err(unavailable) => {
+                progress.note(&format!(
+                    "builder {} left out: {}",
+                    spec.name, unavailable.reason
+                ));
+                reasons.push(format!("{}: {}", spec.name, unavailable.reason));
+            }
+        }
+    }
+    if builders.is_empty() {
+        return Err(format!("no builder answers ({})", reasons.join("; ")));
+    }
+    Ok(builders)
+}
+
 /// Reviews the change `request` names: each affected image linted on both
 /// sides, and built and measured as `building` says.
 pub fn review(
@@ -87,60 +120,70 @@ pub fn review(
         &overrides,
     )?;
 
-    let (docker, not_measured, options) = match building {
-        Building::LintOnly { reason } => (None, Some(reason.clone()), None),
-        Building::Build(_) if images.is_empty() => (None, None, None),
-        Building::Build(options) => match Docker::detect(&options.docker) {
-            Ok(docker) => (Some(docker), None, Some(options)),
-            Err(unavailable) => (
-                None,
-                Some(format!("images were not built: {}", unavailable.reason)),
+    let (builders, not_measured, options) = match building {
+        Building::LintOnly { reason } => (Vec::new(), Some(reason.clone()), None),
+        Building::Build(_) if images.is_empty() => (Vec::new(), None, None),
+        Building::Build(options) => match detect_builders(options, progress) {
+            Ok(builders) => (builders, None, Some(options)),
+            Err(reason) => (
+                Vec::new(),
+                Some(format!("images were not built: {reason}")),
                 None,
             ),
         },
     };
-    let base_tree = match &docker {
-        Some(_) => Some(CommitTree::write(repository, &commits.merge_base)?),
-        None => None,
-    };
-    let env = match (&docker, &base_tree, options) {
-        (Some(docker), Some(base_tree), Some(options)) => Some(BuildEnv {
-            docker,
-            options,
-            base_root: base_tree.path(),
-            head_root: head_tree.path(),
-            progress,
-            run_id: request.run_name.clone().unwrap_or_else(|| {
-                format!(
-                    "{}-{}",
-                    std::process::id(),
-                    commits.head.sha.get(..12).unwrap_or(&commits.head.sha)
-                )
-            }),
-        }),
+    let base_tree = match (builders.is_empty(), options) {
+        (false, Some(_)) => Some(CommitTree::write(repository, &commits.merge_base)?),
         _ => None,
     };
+    let run_id = request.run_name.clone().unwrap_or_else(|| {
+        format!(
+            "{}-{}",
+            std::process::id(),
+            commits.head.sha.get(..12).unwrap_or(&commits.head.sha)
+        )
+    });
+    // One environment per builder; each worker builds on one of them.
+    let envs: Vec<BuildEnv> = match (&base_tree, options) {
+        (Some(base_tree), Some(options)) => builders
+            .iter()
+            .map(|(docker, _)| BuildEnv {
+                docker,
+                options,
+                base_root: base_tree.path(),
+                head_root: head_tree.path(),
+                progress,
+                run_id: run_id.clone(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let worker_envs: Vec<Option<&BuildEnv>> = if envs.is_empty() {
+        vec![None]
+    } else {
+        let mut bound = Vec::new();
+        for (env, (_, slots)) in envs.iter().zip(&builders) {
+            bound.extend(std::iter::repeat_n(Some(env), *slots));
+        }
+        bound
+    };
 
-    // Each image on a worker; base before head within an image, so head's
-    // build finds base's steps in BuildKit's cache.
+    // Each image on a worker; base before head within an image, on the
+    // worker's builder, so head's build finds base's steps in its cache.
     let next = AtomicUsize::new(0);
     let reviewed: Mutex<Vec<(usize, image::ImageReview)>> = Mutex::new(Vec::new());
-    let workers = options.map_or(1, |o| o.jobs).clamp(1, images.len().max(1));
+    let workers = worker_envs.len().clamp(1, images.len().max(1));
     std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
+        for env in worker_envs.iter().take(workers).copied() {
+            let (next, reviewed, images, head_tree) = (&next, &reviewed, &images, &head_tree);
+            scope.spawn(move || {
                 loop {
                     let index = next.fetch_add(1, Ordering::SeqCst);
                     let Some(planned) = images.get(index) else {
                         break;
                     };
-                    let review = image::review_image(
-                        planned,
-                        head_tree.path(),
-                        env.as_ref(),
-                        index,
-                        request.stages,
-                    );
+                    let review =
+                        image::review_image(planned, head_tree.path(), env, index, request.stages);
                     if let Ok(mut reviewed) = reviewed.lock() {
                         reviewed.push((index, review));
                     }
@@ -170,9 +213,9 @@ pub fn review(
             sha: commits.head.sha.clone(),
         },
         merge_base: commits.merge_base.sha.clone(),
-        measured: env.is_some(),
+        measured: !envs.is_empty(),
         not_measured_reason: not_measured,
-        builder: docker.as_ref().map(|d| BuilderInfo {
+        builder: builders.first().map(|(d, _)| BuilderInfo {
             binary: d.binary().display().to_string(),
             mode: match d.mode() {
                 BuildMode::Buildx => layercake_report::BuilderMode::Buildx,

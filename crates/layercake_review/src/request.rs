@@ -57,6 +57,11 @@ pub struct BuildOptions {
     pub keep_images: bool,
     /// Also deflate a changed base image for its compressed size.
     pub compressed_base_images: bool,
+    /// Builders to spread the images over (`--build-on`), each taking its
+    /// number of images at once, base and head of an image on the same one.
+    /// Empty: `docker`, `jobs` images at once. The pool's builders use
+    /// `docker`'s CLI binary.
+    pub pool: Vec<layercake_build::BuilderSpec>,
 }
 
 impl Default for BuildOptions {
@@ -69,6 +74,7 @@ impl Default for BuildOptions {
             image_cache: None,
             keep_images: false,
             compressed_base_images: false,
+            pool: Vec::new(),
         }
     }
 }

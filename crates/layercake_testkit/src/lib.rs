@@ -24,6 +24,7 @@
 pub mod fake_github;
 pub mod node_image;
 pub mod postgres;
+pub mod second_engine;
 pub mod webhooks;
 
 use std::fs::File;
@@ -108,7 +109,7 @@ pub fn corpus_or_skip() -> Option<PathBuf> {
 /// Writes a skipped test's note to the process's stderr itself: the test
 /// harness captures `eprintln!` and shows it only for failing tests, so a
 /// skip would otherwise pass unseen.
-fn note_skip(note: &str) {
+pub fn note_skip(note: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr().lock(), "{note}");
 }
@@ -208,15 +209,24 @@ pub fn image_exists(docker: &Docker, image: &str) -> bool {
 ///
 /// When docker cannot be started.
 pub fn docker_output(docker: &Docker, args: &[&str]) -> Output {
-    Command::new(docker.binary())
+    docker_command(docker)
         .args(args)
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|error| panic!("cannot run {}: {error}", docker.binary().display()))
 }
 
+/// `docker` talking to the engine `docker` was detected for.
+fn docker_command(docker: &Docker) -> Command {
+    let mut command = Command::new(docker.binary());
+    if let Some(host) = docker.host() {
+        command.env("DOCKER_HOST", host);
+    }
+    command
+}
+
 fn docker_with_stdin(docker: &Docker, args: &[&str], input: Vec<u8>) -> Output {
-    let mut child = Command::new(docker.binary())
+    let mut child = docker_command(docker)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -185,6 +185,9 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
             counter.load(Ordering::Relaxed)
         );
     }
+    if let Some(pool) = &shared.builders {
+        write_builder_metrics(&mut out, pool);
+    }
     let _ = writeln!(
         out,
         "# HELP layercake_job_duration_seconds How long finished jobs ran{counted}.\n# TYPE layercake_job_duration_seconds histogram"
@@ -216,4 +219,55 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         out,
     )
         .into_response()
+}
+
+/// The pool's builders: in the pool or not, jobs on each now, jobs taken,
+/// times taken out.
+fn write_builder_metrics(out: &mut String, pool: &layercake_app::builders::BuilderPool) {
+    use layercake_app::builders::Builder;
+    let label = |name: &str| name.replace('\\', "\\\\").replace('"', "\\\"");
+    /// A metric family: name, type, help, and its value for one builder.
+    type Family = (
+        &'static str,
+        &'static str,
+        &'static str,
+        fn(&Builder) -> u64,
+    );
+    let families: [Family; 4] = [
+        (
+            "layercake_builder_up",
+            "gauge",
+            "Whether the builder is in the pool (1) or out of it after it stopped answering (0).",
+            |b| u64::from(b.is_up()),
+        ),
+        (
+            "layercake_builder_jobs",
+            "gauge",
+            "Jobs building on the builder now.",
+            |b| b.busy() as u64,
+        ),
+        (
+            "layercake_builder_jobs_started_total",
+            "counter",
+            "Jobs that took the builder.",
+            |b| b.jobs_started.load(Ordering::Relaxed),
+        ),
+        (
+            "layercake_builder_down_total",
+            "counter",
+            "Times the builder was taken out of the pool.",
+            |b| b.times_down.load(Ordering::Relaxed),
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for builder in pool.builders() {
+            let _ = writeln!(
+                out,
+                "{name}{{builder=\"{}\"}} {}",
+                label(&builder.spec.name),
+                value(builder)
+            );
+        }
+    }
 }

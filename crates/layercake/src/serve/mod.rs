@@ -41,6 +41,17 @@ fn read_secrets(args: &ServeArgs) -> anyhow::Result<Vec<Vec<u8>>> {
     Ok(secrets)
 }
 
+/// The pool `--build-on` names, if any (and unless `--no-build`).
+fn builder_pool(args: &ServeArgs) -> Option<layercake_app::builders::BuilderPool> {
+    if args.build.build_on.is_empty() || args.build.no_build {
+        return None;
+    }
+    Some(layercake_app::builders::BuilderPool::new(
+        args.build.build_on.clone(),
+        args.build.docker.clone(),
+    ))
+}
+
 /// Runs the server until SIGTERM or Ctrl-C; returns the exit status.
 pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     let secrets = read_secrets(args)?;
@@ -56,6 +67,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     let store = runtime
         .block_on(database.open())
         .with_context(|| format!("opening the job database {database}"))?;
+    let builders = builder_pool(args);
     let lease = Duration::from_secs(args.lease_seconds.max(2));
     let shared = Arc::new(Shared {
         store,
@@ -76,6 +88,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         stopping: AtomicBool::new(false),
         counters: Counters::default(),
         in_flight: std::sync::Mutex::new(Vec::new()),
+        builders,
     });
     runtime.block_on(serve(args, shared))
 }
