@@ -215,7 +215,7 @@ impl Server {
 const SERVER_SCRIPT: &str = r#"
 dir=$1 bin=$2
 tail_of() { tail -n 5 "$1" 2>/dev/null | tr '\n' ' '; }
-if ! "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1; then
+if ! "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale --no-sync >"$dir/initdb.log" 2>&1; then
   echo "initdb failed: $(tail_of "$dir/initdb.log")"; rm -rf "$dir"; exit 1
 fi
 "$bin/postgres" -D "$dir/data" -k "$dir" -c listen_addresses= -c fsync=off \
