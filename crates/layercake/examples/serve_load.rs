@@ -20,12 +20,10 @@
 //! the run fails otherwise. Prints intake latency, throughput, queue wait
 //! and end-to-end time.
 
-use hmac::{Hmac, Mac};
 use layercake_testkit::fake_github::{FakeFile, FakeGitHub};
 use layercake_testkit::second_engine::SecondEngine;
 use layercake_testkit::{GitRepo, busybox_base, pull_request_payload, webhook_payload};
 use serde_json::Value;
-use sha2::Sha256;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -72,15 +70,7 @@ fn options() -> Options {
 }
 
 fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
-    mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
+    layercake_app::signature::sign(SECRET.as_bytes(), body)
 }
 
 /// One pull request: its number, base, the head it was opened at and the
