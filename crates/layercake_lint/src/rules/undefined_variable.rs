@@ -97,8 +97,20 @@ enum Cause {
     DeclaredLater { line: usize },
     /// Read by a default of the ARG instruction that declares it.
     OwnDefault,
-    /// Declared nowhere, one edit away from an ARG or ENV in scope.
-    Typo { similar: String },
+    /// Not in scope, one edit away from an ARG or ENV in scope; `env` is an
+    /// ENV that sets the name elsewhere (later in the stage, or in a stage
+    /// this one is not built FROM), if any.
+    Typo {
+        similar: String,
+        env: Option<EnvElsewhere>,
+    },
+}
+
+/// An ENV that sets a name out of the scope of its use.
+struct EnvElsewhere {
+    line: usize,
+    /// The ENV's stage, when it is not the stage of the use.
+    stage: Option<String>,
 }
 
 struct Use {
@@ -191,12 +203,26 @@ fn check_stage(ctx: &LintContext<'_>, sink: &mut FindingSink<'_>, stage: &Stage)
                 ),
                 None,
             ),
-            Cause::Typo { similar } => (
-                format!(
-                    "`{name}` is declared by no ARG or ENV of this Dockerfile, so `${name}` expands to an empty string here unless the base image sets it; did you mean `{similar}`?"
-                ),
-                None,
-            ),
+            Cause::Typo { similar, env } => {
+                let declared = match env {
+                    None => "is declared by no ARG or ENV of this Dockerfile".to_string(),
+                    Some(EnvElsewhere { line, stage: None }) => {
+                        format!("is set by the ENV on line {line}, after this use")
+                    }
+                    Some(EnvElsewhere {
+                        line,
+                        stage: Some(stage),
+                    }) => format!(
+                        "is set only by the ENV on line {line} in stage {stage}, which this stage is not built FROM"
+                    ),
+                };
+                (
+                    format!(
+                        "`{name}` {declared}, so `${name}` expands to an empty string here unless the base image sets it; did you mean `{similar}`?"
+                    ),
+                    None,
+                )
+            }
         };
         sink.report(u.range, message, fix);
     }
@@ -325,18 +351,37 @@ fn cause(
             if let Some(instruction) = instructions.get(i)
                 && declares_arg(instruction, name)
             {
-                let stage_name = other.name.as_ref().map_or_else(
-                    || other.index.to_string(),
-                    |n| format!("`{}`", n.written.text),
-                );
                 return Some(Cause::OtherStage {
                     line: ctx.line_of(instruction.range.start()),
-                    stage: stage_name,
+                    stage: stage_label(other),
                 });
             }
         }
     }
-    similar_in_scope(ctx, index, name).map(|similar| Cause::Typo { similar })
+    let similar = similar_in_scope(ctx, index, name)?;
+    let env = ctx.model.stages.iter().find_map(|other| {
+        other.instructions.clone().find_map(|i| {
+            let instruction = instructions.get(i)?;
+            sets_env(instruction, name).then(|| EnvElsewhere {
+                line: ctx.line_of(instruction.range.start()),
+                stage: (other.index != stage.index).then(|| stage_label(other)),
+            })
+        })
+    });
+    Some(Cause::Typo { similar, env })
+}
+
+/// How messages name a stage: its name, or its index when it has none.
+fn stage_label(stage: &Stage) -> String {
+    stage.name.as_ref().map_or_else(
+        || stage.index.to_string(),
+        |n| format!("`{}`", n.written.text),
+    )
+}
+
+fn sets_env(instruction: &Instruction, name: &str) -> bool {
+    instruction.keyword == Keyword::Env
+        && matches!(&instruction.args, Args::KeyValues(pairs) if pairs.iter().any(|p| p.key.text == name))
 }
 
 /// An ARG or ENV in scope at `index` one edit away from `name` (a typo such
