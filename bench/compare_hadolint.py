@@ -117,6 +117,7 @@ def read_lines(path):
         return fh.read().split("\n")
 
 
+APT_SIMULATION_RE = re.compile(r"\bapt(?:-get)?\s+(?:[^\s;&|]+\s+)*?(?:-s|--simulate|--dry-run|--just-print|--no-act|--recon)\b")
 FROM_RE = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", re.I)
 
 
@@ -297,6 +298,8 @@ def main():
             return "BuildKit cache/tmpfs mount"
         if "DL3009" in hcodes and "apt-get dist-clean" in text:
             return "RUN ends with `apt-get dist-clean` (apt 3 removes the lists)"
+        if {"DL3014", "DL3015"} & set(hcodes) and APT_SIMULATION_RE.search(text):
+            return "`apt-get install -s`, a simulation that installs nothing"
         return "other (read these)"
 
     def classify_l(path, line, _hcodes=()):
@@ -487,6 +490,8 @@ def buildkit_section(path, lc, model, files):
             return "a Windows path (`C:\\…`), relative only to a Linux builder"
         if check == "SecretsUsedInArgOrEnv" and "GPG_KEY" in messages:
             return "`GPG_KEY`, a public key's fingerprint"
+        if check == "SecretsUsedInArgOrEnv" and re.search(r'_VERSION"\)', messages):
+            return "a `*_VERSION` name, whose value is a version"
         if check == "UndefinedVar":
             names = UNDEFINED_VAR_RE.findall(messages)
             if names and not any(declares("\n".join(m.lines), n) for n in names):
