@@ -260,7 +260,7 @@ def main():
     print()
     groups = collections.Counter(f.split("/")[0] for f in hl_unparsed - rejects)
     print("hadolint-only parse failures by corpus group: " +
-          ", ".join(f"`{g}` {n}" for g, n in groups.most_common()))
+          ", ".join(f"`{g}` {n}" for g, n in sorted(groups.items(), key=lambda gn: (-gn[1], gn[0]))))
     print()
 
     # (d) pairs, matched per instruction
@@ -565,7 +565,8 @@ def buildkit_section(path, lc, model, files):
     print("#### Files `docker build --check` stops on with a build error")
     print()
     print("BuildKit reports the error and none of the checks that come after it. The "
-          "layercake column lists its error-severity findings in the file.")
+          "layercake column lists its findings on the instruction BuildKit names and its "
+          "error-severity findings elsewhere in the file.")
     print()
     print("| file | BuildKit's error | layercake |")
     print("|---|---|---|")
@@ -578,8 +579,9 @@ def buildkit_section(path, lc, model, files):
         syntax = next((m.group(1) for m in map(SYNTAX_RE.match, model(path).lines[:5]) if m), None)
         if syntax:
             message += f" (the file asks for `# syntax={syntax}`, which this run does not follow)"
-        codes = sorted({f"{f['code']}:{f['line']}" for f in lc
-                        if f["file"] == path and f["severity"] == "error"})
+        at = key_of(path, err["lines"][0][0]) if err["lines"] else None
+        codes = sorted({f"{f['code']}:{f['line']}" for f in lc if f["file"] == path and (
+            f["severity"] == "error" or key_of(path, f["line"]) == at)})
         print(f"| `{path}{where}` | {message} | {', '.join(codes) or '—'} |")
     print()
 
