@@ -573,9 +573,10 @@ def buildkit_section(path, lc, model, files):
     for path in sorted(errors):
         err = errors[path]
         where = f":{err['lines'][0][0]}" if err["lines"] else ""
-        message = err["error"].replace("|", "\\|").replace("\n", " ")
+        message = err["error"].replace("|", "\\|").replace("\n", " ").replace("`", "'")
         if len(message) > 90:
             message = message[:87] + "…"
+        message = f"`{message}`"
         syntax = next((m.group(1) for m in map(SYNTAX_RE.match, model(path).lines[:5]) if m), None)
         if syntax:
             message += f" (the file asks for `# syntax={syntax}`, which this run does not follow)"
