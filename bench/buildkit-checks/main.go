@@ -1,12 +1,13 @@
 // layercake-bkchecks runs BuildKit's own Dockerfile checks (the linter behind
 // `docker build --check`) over Dockerfiles without a BuildKit daemon, so that
-// bench/compare_buildkit.py can match layercake's findings against BuildKit's
-// check by check on the corpus.
+// bench/compare_hadolint.py can match layercake's findings against BuildKit's
+// check by check on the corpus (docs/comparison.md, section (f)).
 //
 // This file is layercake's; it is not part of BuildKit. It imports BuildKit's
 // frontend as a library and is built inside an exported BuildKit source tree
-// (bench/buildkit_checks.sh copies it to cmd/layercake-bkchecks/ there and runs
-// `go build -mod=vendor`), so no BuildKit code lives in this repository.
+// (bench/buildkit_checks.sh overlays it there as cmd/layercake-bkchecks with
+// `go build -overlay -mod=vendor`, leaving the tree untouched), so no BuildKit
+// code lives in this repository.
 //
 //	layercake-bkchecks [-C dir] FILE...
 //
