@@ -7,6 +7,8 @@
 # Usage: bench/intake.sh [SECONDS] [CONNECTIONS] [EVENT PAYLOAD]
 #   default: 20 s, 32 connections, pull_request/synchronize (every delivery is
 #   written: a new delivery row, coalesced into one job for the same head)
+#   BENCH_DATABASE=postgres://… runs it on a PostgreSQL job queue (give it an
+#   empty database); default: a new SQLite file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
@@ -23,7 +25,7 @@ printf 'sha256=%s\n' "$(openssl dgst -sha256 -hmac "$secret" -r "$work/body.json
 LAYERCAKE_WEBHOOK_SECRET=$secret \
 LAYERCAKE_APP_ID=1 \
 LAYERCAKE_PRIVATE_KEY_PATH=crates/layercake_testkit/src/test_app_key.pem \
-LAYERCAKE_DATABASE="$work/jobs.db" \
+LAYERCAKE_DATABASE="${BENCH_DATABASE:-$work/jobs.db}" \
 LAYERCAKE_LISTEN=127.0.0.1:18080 \
 GITHUB_API_URL=http://127.0.0.1:9 \
 LAYERCAKE_NO_BUILD=true \

@@ -3,11 +3,9 @@
 //! the fake GitHub (App tokens, check runs, comments, reviews) over real HTTP, and a local bare git repository
 //! as the clone source. Lint-only (`LAYERCAKE_NO_BUILD`), so no Docker.
 
-use hmac::{Hmac, Mac};
 use layercake_testkit::fake_github::{FakeFile, FakeGitHub};
 use layercake_testkit::{GitRepo, pull_request_payload, webhook_payload};
 use serde_json::Value;
-use sha2::Sha256;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -22,15 +20,7 @@ const OLD_SECRET: &str = "rotated-out-secret";
 const NEXT_SECRET: &str = "next-secret";
 
 fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
-    mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
+    layercake_app::signature::sign(secret.as_bytes(), body)
 }
 
 /// Sends a delivery signed with `secret` to the server at `url`; returns the

@@ -54,8 +54,8 @@ pub fn verify(
     }
 }
 
-/// `sha256=<hex>` for `body` signed with `secret` (what GitHub sends).
-#[cfg(test)]
+/// `sha256=<hex>` for `body` signed with `secret` (what GitHub sends in
+/// `X-Hub-Signature-256`): for tests and load generators that play GitHub.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
     mac.update(body);

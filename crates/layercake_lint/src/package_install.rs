@@ -67,7 +67,8 @@ pub enum OsPackageAction {
     /// Upgrade installed packages (`apt-get upgrade`, `apk upgrade`, `dnf
     /// upgrade-minimal`, `zypper dup`).
     Upgrade,
-    /// Anything else (`apt-cache`, `apt-get download`, …).
+    /// Anything else (`apt-cache`, `apt-get download`, …), and a simulation
+    /// (`apt-get install -s`), which changes nothing.
     Other,
 }
 
@@ -156,10 +157,38 @@ pub fn os_package_command(command: &SimpleCommand) -> Option<OsPackageCommand> {
         ) => OsPackageAction::Upgrade,
         _ => OsPackageAction::Other,
     };
+    let action = match action {
+        OsPackageAction::Install { .. }
+        | OsPackageAction::Remove { .. }
+        | OsPackageAction::Upgrade
+            if manager == OsPackageManager::Apt && simulates(&command) =>
+        {
+            OsPackageAction::Other
+        }
+        action => action,
+    };
     Some(OsPackageCommand {
         manager,
         action,
         command,
+    })
+}
+
+/// Whether an apt command only simulates (`-s`, `--simulate`, `--dry-run`,
+/// `--just-print`, `--no-act`, `--recon`, or `s` among clustered short
+/// options such as `-qs`): it prints what it would do and installs or
+/// removes nothing.
+fn simulates(command: &SimpleCommand) -> bool {
+    // apt-get's short options that take no value, which may be clustered.
+    const FLAGS: &str = "bdfhmqsuvVy";
+    command.args().iter().any(|a| match a.strip_prefix("--") {
+        Some(long) => matches!(
+            long,
+            "simulate" | "dry-run" | "just-print" | "no-act" | "recon"
+        ),
+        None => a
+            .strip_prefix('-')
+            .is_some_and(|short| short.contains('s') && short.chars().all(|c| FLAGS.contains(c))),
     })
 }
 
@@ -277,6 +306,28 @@ mod tests {
             })
         );
         assert_eq!(action("echo apt-get"), None);
+        for simulation in [
+            "apt-get install -s curl",
+            "apt-get -qs install curl",
+            "apt-get --simulate install curl",
+            "apt-get install --dry-run curl",
+            "apt install --just-print curl",
+            "aptitude --no-act install curl",
+            "apt-get --recon purge curl",
+            "apt-get -s upgrade",
+        ] {
+            assert_eq!(
+                action(simulation),
+                Some(OsPackageAction::Other),
+                "{simulation}"
+            );
+        }
+        assert_eq!(
+            action("apt-get -y -oAPT::Install-Suggests=0 install curl"),
+            Some(OsPackageAction::Install {
+                packages: vec!["curl".into()]
+            })
+        );
     }
 
     #[test]

@@ -83,8 +83,8 @@ impl Rule for AptUpdateSeparateRun {
         let instructions = &ctx.dockerfile.instructions;
         for stage in &ctx.model.stages {
             let refreshes = collect_refreshes(ctx, stage.instructions.clone());
-            // (install RUN, its manager, the refresh it relies on)
-            let mut stale: Vec<(usize, OsPackageManager, &Refresh)> = Vec::new();
+            // (install RUN, its manager, the install as written, the refresh it relies on)
+            let mut stale: Vec<(usize, OsPackageManager, String, &Refresh)> = Vec::new();
             for index in stage.instructions.clone() {
                 let Some(instruction) = instructions.get(index) else {
                     continue;
@@ -106,7 +106,7 @@ impl Rule for AptUpdateSeparateRun {
                         || refreshes_here
                         || stale
                             .iter()
-                            .any(|(i, m, _)| *i == index && same_family(*m, manager))
+                            .any(|(i, m, _, _)| *i == index && same_family(*m, manager))
                     {
                         continue;
                     }
@@ -115,17 +115,18 @@ impl Rule for AptUpdateSeparateRun {
                         .rev()
                         .find(|r| r.index < index && same_family(r.manager, manager))
                     {
-                        stale.push((index, manager, refresh));
+                        stale.push((index, manager, install_verb(&command.command), refresh));
                     }
                 }
             }
-            for &(index, manager, refresh) in &stale {
+            for (index, manager, verb, refresh) in &stale {
+                let (index, manager) = (*index, *manager);
                 let Some(run) = instructions.get(index) else {
                     continue;
                 };
                 let sole_dependant =
                     relying_runs(ctx, refresh.index + 1..stage.instructions.end, manager) == 1;
-                report(ctx, sink, run, manager, refresh, sole_dependant);
+                report(ctx, sink, run, verb, refresh, sole_dependant);
             }
         }
     }
@@ -240,11 +241,20 @@ fn refresh_text(command: &SimpleCommand) -> String {
     }
 }
 
+/// The install as its RUN writes it, program and subcommand (`aptitude
+/// install`, `microdnf install`), for the message.
+fn install_verb(command: &SimpleCommand) -> String {
+    match command.subcommand() {
+        Some(sub) => format!("{} {sub}", command.program()),
+        None => command.program().to_string(),
+    }
+}
+
 fn report(
     ctx: &LintContext<'_>,
     sink: &mut FindingSink<'_>,
     run: &Instruction,
-    manager: OsPackageManager,
+    verb: &str,
     refresh: &Refresh,
     sole_dependant: bool,
 ) {
@@ -254,15 +264,6 @@ fn report(
             .get(refresh.index)
             .map_or(0, |i| i.range.start()),
     );
-    let verb = match manager {
-        OsPackageManager::Apk => "apk add",
-        OsPackageManager::Zypper => "zypper install",
-        other => match other.program() {
-            "apt-get" => "apt-get install",
-            "yum" => "yum install",
-            _ => "dnf install",
-        },
-    };
     let message = if refresh.deletes_index {
         format!(
             "`{verb}` runs after the package index that {} fetched (line {refresh_line}) was deleted in that same RUN, so it has no index to download from; refresh it in this RUN",

@@ -24,7 +24,8 @@ and `aptitude install` without `--without-recommends` (`-R`), in a stage whose l
 It stays silent when recommends are turned off another way: `-o
 APT::Install-Recommends=false` (or `=0`) on the command, an earlier command
 of the stage that writes `APT::Install-Recommends` into an apt configuration
-file, or a COPY into `/etc/apt/apt.conf.d/`.
+file, or a COPY into `/etc/apt/apt.conf.d/`. A simulation (`apt-get install
+-s`, `--simulate`, `--dry-run`, …) installs nothing and is not reported.
 
 ## Why is this bad?
 By default apt also installs every *recommended* package, which often

@@ -2,7 +2,7 @@ use crate::finding::{Applicability, Category, Edit, Fix, Severity};
 use crate::rule::{FindingSink, LintContext, Rule, RuleMeta};
 use crate::similar::edit_distance;
 use layercake_model::Stage;
-use layercake_syntax::{Args, Instruction, Keyword, TextRange};
+use layercake_syntax::{Args, Instruction, KeyValue, Keyword, TextRange};
 
 /// `$VAR` in an instruction BuildKit expands, naming a build argument that is
 /// not in scope there.
@@ -25,7 +25,9 @@ and their `--chown`, `--chmod`, `--checksum`; `ENV`, `LABEL`,
 - one of BuildKit's automatic platform ARGs (`TARGETARCH`, `BUILDPLATFORM`,
   …), which a stage sees only after `ARG TARGETARCH`;
 - an ARG declared in another stage (not one this stage is built FROM);
-- an ARG of the same stage declared only after the use.
+- an ARG of the same stage declared only after the use, including the
+  ARG's own default (`ARG VERSION=${VERSION}`: the default is expanded
+  before the ARG is declared, so it is empty).
 
 - a name no ARG or ENV declares that is one edit away from an ARG or ENV
   in scope (`$VERISON` for `$VERSION`): the message asks "did you mean".
@@ -93,8 +95,22 @@ enum Cause {
     OtherStage { line: usize, stage: String },
     /// Declared by an ARG of this stage after the use, on this line.
     DeclaredLater { line: usize },
-    /// Declared nowhere, one edit away from an ARG or ENV in scope.
-    Typo { similar: String },
+    /// Read by a default of the ARG instruction that declares it.
+    OwnDefault,
+    /// Not in scope, one edit away from an ARG or ENV in scope; `env` is an
+    /// ENV that sets the name elsewhere (later in the stage, or in a stage
+    /// this one is not built FROM), if any.
+    Typo {
+        similar: String,
+        env: Option<EnvElsewhere>,
+    },
+}
+
+/// An ENV that sets a name out of the scope of its use.
+struct EnvElsewhere {
+    line: usize,
+    /// The ENV's stage, when it is not the stage of the use.
+    stage: Option<String>,
 }
 
 struct Use {
@@ -121,11 +137,21 @@ fn check_stage(ctx: &LintContext<'_>, sink: &mut FindingSink<'_>, stage: &Stage)
             let Ok(expanded) = ctx.model.expand_at(index, text) else {
                 continue;
             };
+            let arg_scope = ArgScope::of(instruction, range);
             for name in expanded.unmatched {
-                if seen.contains(&name) || is_environment_name(&name) {
+                if seen.contains(&name)
+                    || is_environment_name(&name)
+                    || arg_scope.declared_before(&name)
+                {
                     continue;
                 }
-                let Some(cause) = cause(ctx, stage, index, &name) else {
+                let Some(cause) = cause(
+                    ctx,
+                    stage,
+                    index,
+                    &name,
+                    arg_scope.declares_from_here(&name),
+                ) else {
                     continue;
                 };
                 seen.push(name.clone());
@@ -171,12 +197,32 @@ fn check_stage(ctx: &LintContext<'_>, sink: &mut FindingSink<'_>, stage: &Stage)
                 ),
                 None,
             ),
-            Cause::Typo { similar } => (
+            Cause::OwnDefault => (
                 format!(
-                    "`{name}` is declared by no ARG or ENV of this Dockerfile, so `${name}` expands to an empty string here unless the base image sets it; did you mean `{similar}`?"
+                    "`{name}` is read by a default of the ARG that declares it, before the declaration takes effect, so `${name}` expands to an empty string here: write a literal default, or `ARG {name}` alone to take the build argument's value"
                 ),
                 None,
             ),
+            Cause::Typo { similar, env } => {
+                let declared = match env {
+                    None => "is declared by no ARG or ENV of this Dockerfile".to_string(),
+                    Some(EnvElsewhere { line, stage: None }) => {
+                        format!("is set by the ENV on line {line}, after this use")
+                    }
+                    Some(EnvElsewhere {
+                        line,
+                        stage: Some(stage),
+                    }) => format!(
+                        "is set only by the ENV on line {line} in stage {stage}, which this stage is not built FROM"
+                    ),
+                };
+                (
+                    format!(
+                        "`{name}` {declared}, so `${name}` expands to an empty string here unless the base image sets it; did you mean `{similar}`?"
+                    ),
+                    None,
+                )
+            }
         };
         sink.report(u.range, message, fix);
     }
@@ -231,10 +277,56 @@ fn expanded_texts(instruction: &Instruction) -> Vec<(&str, TextRange)> {
     texts
 }
 
+/// Where a text of an `ARG` instruction sits among its `NAME=default` pairs:
+/// BuildKit declares them one after the other, so a default sees the names
+/// of the pairs before it and not its own or later ones.
+struct ArgScope<'a> {
+    before: &'a [KeyValue],
+    from_here: &'a [KeyValue],
+}
+
+impl<'a> ArgScope<'a> {
+    fn of(instruction: &'a Instruction, range: TextRange) -> ArgScope<'a> {
+        let pairs: &[KeyValue] = match (&instruction.keyword, &instruction.args) {
+            (Keyword::Arg, Args::KeyValues(pairs)) => pairs,
+            _ => &[],
+        };
+        let at = pairs
+            .iter()
+            .position(|p| p.value.as_ref().is_some_and(|v| v.range == range))
+            .unwrap_or(pairs.len());
+        let (before, from_here) = pairs.split_at(at);
+        ArgScope { before, from_here }
+    }
+
+    fn declared_before(&self, name: &str) -> bool {
+        self.before.iter().any(|p| p.key.text == name)
+    }
+
+    fn declares_from_here(&self, name: &str) -> bool {
+        self.from_here.iter().any(|p| p.key.text == name)
+    }
+}
+
 /// Why `name`, unmatched at `index`, is a build argument out of scope; `None`
 /// when no ARG declares it (it may come from the base image).
-fn cause(ctx: &LintContext<'_>, stage: &Stage, index: usize, name: &str) -> Option<Cause> {
+/// `declared_by_own_arg` says the text is an ARG default and that ARG
+/// declares `name` itself.
+fn cause(
+    ctx: &LintContext<'_>,
+    stage: &Stage,
+    index: usize,
+    name: &str,
+    declared_by_own_arg: bool,
+) -> Option<Cause> {
     let instructions = &ctx.dockerfile.instructions;
+    let global_or_platform =
+        ctx.model.global_args.contains_key(name) || PLATFORM_ARGS.contains(&name);
+    // A global or platform ARG keeps its own message, whose fix (declare it
+    // after FROM) also gives the default its value.
+    if declared_by_own_arg && !global_or_platform {
+        return Some(Cause::OwnDefault);
+    }
     let later_here = (index + 1..stage.instructions.end).find(|&i| {
         instructions
             .get(i)
@@ -259,18 +351,37 @@ fn cause(ctx: &LintContext<'_>, stage: &Stage, index: usize, name: &str) -> Opti
             if let Some(instruction) = instructions.get(i)
                 && declares_arg(instruction, name)
             {
-                let stage_name = other.name.as_ref().map_or_else(
-                    || other.index.to_string(),
-                    |n| format!("`{}`", n.written.text),
-                );
                 return Some(Cause::OtherStage {
                     line: ctx.line_of(instruction.range.start()),
-                    stage: stage_name,
+                    stage: stage_label(other),
                 });
             }
         }
     }
-    similar_in_scope(ctx, index, name).map(|similar| Cause::Typo { similar })
+    let similar = similar_in_scope(ctx, index, name)?;
+    let env = ctx.model.stages.iter().find_map(|other| {
+        other.instructions.clone().find_map(|i| {
+            let instruction = instructions.get(i)?;
+            sets_env(instruction, name).then(|| EnvElsewhere {
+                line: ctx.line_of(instruction.range.start()),
+                stage: (other.index != stage.index).then(|| stage_label(other)),
+            })
+        })
+    });
+    Some(Cause::Typo { similar, env })
+}
+
+/// How messages name a stage: its name, or its index when it has none.
+fn stage_label(stage: &Stage) -> String {
+    stage.name.as_ref().map_or_else(
+        || stage.index.to_string(),
+        |n| format!("`{}`", n.written.text),
+    )
+}
+
+fn sets_env(instruction: &Instruction, name: &str) -> bool {
+    instruction.keyword == Keyword::Env
+        && matches!(&instruction.args, Args::KeyValues(pairs) if pairs.iter().any(|p| p.key.text == name))
 }
 
 /// An ARG or ENV in scope at `index` one edit away from `name` (a typo such
