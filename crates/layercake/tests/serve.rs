@@ -585,10 +585,18 @@ fn a_server_starting_removes_the_workspaces_killed_jobs_left() {
     let mut world = World::new();
     let tmp = world.dir.path().join("tmp");
     // A clone of job 7, whose server was killed mid-review: the new
-    // database has no job 7 leased. And a directory that is no job's.
-    let leftover = tmp.join("layercake-job-7-a1B2c3");
+    // database has no job 7 leased. And directories that are no job's of
+    // this database: another program's, and job 7 of another database.
+    let database = std::fs::canonicalize(world.dir.path())
+        .expect("the world's directory")
+        .join("jobs.db");
+    let scope = layercake_app::leftovers::Scope::of_database(&database.display().to_string());
+    let leftover = tmp.join(format!("{}a1B2c3", scope.workspace_of(7)));
     std::fs::create_dir_all(leftover.join("clone/.git")).expect("leftover");
     std::fs::create_dir_all(tmp.join("unrelated")).expect("unrelated");
+    let other = layercake_app::leftovers::Scope::of_database("/elsewhere/jobs.db");
+    let others = tmp.join(format!("{}a1B2c3", other.workspace_of(7)));
+    std::fs::create_dir_all(&others).expect("another database's");
     let tmp_env = tmp.display().to_string();
     world.start(&[("TMPDIR", tmp_env.as_str())]);
     assert!(
@@ -596,6 +604,10 @@ fn a_server_starting_removes_the_workspaces_killed_jobs_left() {
         "the leftover workspace is removed at start"
     );
     assert!(tmp.join("unrelated").exists());
+    assert!(
+        others.exists(),
+        "another database's job is not this server's"
+    );
     let metrics = world.metrics();
     assert_eq!(
         metric(
@@ -614,12 +626,15 @@ fn a_server_starting_removes_the_workspaces_killed_jobs_left() {
         202
     );
     world.wait_for_completed_check_run("the review");
-    let left: Vec<_> = std::fs::read_dir(&tmp)
+    let mut left: Vec<_> = std::fs::read_dir(&tmp)
         .expect("tmp")
         .flatten()
-        .map(|e| e.file_name())
+        .map(|e| e.path())
         .collect();
-    assert_eq!(left, ["unrelated"], "{left:?}");
+    left.sort();
+    let mut want = vec![tmp.join("unrelated"), others.clone()];
+    want.sort();
+    assert_eq!(left, want);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Running jobs: the worker loop, one job from clone to check run, and the
 //! maintenance loop (expired leases, reconciliation).
 
-use crate::{Counters, ForkPolicy, Shared, builders, leftovers};
+use crate::{Counters, ForkPolicy, Shared, builders};
 use layercake_git::HttpToken;
 use layercake_github::{
     CheckRunOutput, Conclusion, GitHub, NewCheckRun, PassingTrouble, PullRequest, RepoName,
@@ -319,12 +319,12 @@ async fn review_and_publish(
         )
     });
     let secret = HttpToken::new(token.token.clone());
-    let job_id = job.id;
+    let (job_id, scope) = (job.id, shared.settings.scope.clone());
     let review = tokio::task::spawn_blocking(move || -> Result<_, JobError> {
         // Named after the job, as are its images, so that a server starting
         // after a crash finds and removes them (`leftovers`).
         let workspace = tempfile::Builder::new()
-            .prefix(&leftovers::workspace_prefix(job_id))
+            .prefix(&scope.workspace_of(job_id))
             .tempdir()
             .map_err(JobError::Workspace)?;
         checkout(
@@ -355,7 +355,7 @@ async fn review_and_publish(
             paths: Vec::new(),
             fail_on: None,
             stages: StageScope::Built,
-            run_name: Some(leftovers::run_name(job_id)),
+            run_name: Some(scope.run_name(job_id)),
         };
         let review = layercake_review::review(&request, &building, &NoProgress);
         if let Some(builder) = &builder {

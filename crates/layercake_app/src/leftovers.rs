@@ -1,31 +1,53 @@
 //! What crashed jobs leave behind: a job's workspace (its clone, in
-//! `TMPDIR/layercake-job-{id}-…`) and its images (`layercake-diff/job-{id}-…`)
-//! are removed when the job ends, but not when its server is killed. A
-//! server starting removes those of every job that is no longer leased:
-//! finished, queued again, forgotten, or running under a lease that ran out.
-//! A job leased now belongs to a live server (another process on the same
-//! machine or Docker Engine), so its leftovers stay.
+//! `TMPDIR/layercake-job-{scope}-{id}-…`) and its images
+//! (`layercake-diff/job-{scope}-{id}-…`) are removed when the job ends, but
+//! not when its server is killed. A server starting removes those of every
+//! job of its database that is no longer leased: finished, queued again,
+//! forgotten, or running under a lease that ran out. A job leased now
+//! belongs to a live server (another process on the same machine or Docker
+//! Engine), so its leftovers stay. The scope names the job database, so
+//! servers of other databases sharing the machine or an engine (whose job
+//! IDs overlap) never take each other's.
 
 use crate::Shared;
 use layercake_build::{Docker, DockerSelection};
 use layercake_queue::{Job, JobState, QueueError};
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-/// How a job's workspace directory begins; the job's ID and `-` follow.
-pub const WORKSPACE_PREFIX: &str = "layercake-job-";
+/// Which job database a job's leftovers belong to: 8 hex digits of the
+/// SHA-256 of the database's identity (a SQLite file's canonical path, a
+/// PostgreSQL URL without its password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope(String);
 
-/// How the repository of a job's images begins; the job's ID and `-` follow.
-pub const IMAGE_PREFIX: &str = "layercake-diff/job-";
+impl Scope {
+    /// The scope of the database `identity` names.
+    pub fn of_database(identity: &str) -> Scope {
+        let digest = Sha256::digest(identity.as_bytes());
+        Scope(digest.iter().take(4).map(|b| format!("{b:02x}")).collect())
+    }
 
-/// The name a job gives its review's images (`ReviewRequest::run_name`).
-pub fn run_name(job_id: i64) -> String {
-    format!("job-{job_id}")
-}
+    /// How its jobs' workspace directories begin; the job's ID and `-` follow.
+    pub fn workspace_prefix(&self) -> String {
+        format!("layercake-job-{}-", self.0)
+    }
 
-/// The prefix of a job's workspace directory name.
-pub fn workspace_prefix(job_id: i64) -> String {
-    format!("{WORKSPACE_PREFIX}{job_id}-")
+    /// How the repository of its jobs' images begins; the job's ID and `-` follow.
+    pub fn image_prefix(&self) -> String {
+        format!("layercake-diff/job-{}-", self.0)
+    }
+
+    /// The prefix of job `job_id`'s workspace directory name.
+    pub fn workspace_of(&self, job_id: i64) -> String {
+        format!("{}{job_id}-", self.workspace_prefix())
+    }
+
+    /// The name job `job_id` gives its review's images (`ReviewRequest::run_name`).
+    pub fn run_name(&self, job_id: i64) -> String {
+        format!("job-{}-{job_id}", self.0)
+    }
 }
 
 /// The job a workspace directory or image reference belongs to, if it is
@@ -63,13 +85,14 @@ pub struct Removed {
 /// Looks a job up in the job queue, for [`remove_leftovers`].
 pub type JobLookup<'a> = dyn Fn(i64) -> Result<Option<Job>, QueueError> + 'a;
 
-/// Removes the workspaces in `tmp` and, when the server builds, the images
-/// of jobs no longer leased, asking `job` about each. Blocking: it reads
-/// directories and runs `docker`.
+/// Removes the workspaces in `tmp` and the images on each of `engines` of
+/// the jobs of `scope` no longer leased, asking `job` about each. Blocking:
+/// it reads directories and runs `docker`.
 pub fn remove_leftovers(
+    scope: &Scope,
     job: &JobLookup<'_>,
     tmp: &Path,
-    docker: Option<&DockerSelection>,
+    engines: &[DockerSelection],
 ) -> Removed {
     let mut removed = Removed::default();
     let now = SystemTime::now();
@@ -84,7 +107,10 @@ pub fn remove_leftovers(
         Ok(entries) => {
             for entry in entries.flatten() {
                 let name = entry.file_name();
-                let Some(id) = name.to_str().and_then(|n| job_of(n, WORKSPACE_PREFIX)) else {
+                let Some(id) = name
+                    .to_str()
+                    .and_then(|n| job_of(n, &scope.workspace_prefix()))
+                else {
                     continue;
                 };
                 let path = entry.path();
@@ -104,55 +130,61 @@ pub fn remove_leftovers(
             .failures
             .push(format!("reading {}: {error}", tmp.display())),
     }
-    let Some(selection) = docker else {
-        return removed;
-    };
-    let docker = match Docker::detect(selection) {
-        Ok(docker) => docker,
-        Err(unavailable) => {
-            removed
-                .failures
-                .push(format!("images not checked: {}", unavailable.reason));
-            return removed;
+    for selection in engines {
+        let docker = match Docker::detect(selection) {
+            Ok(docker) => docker,
+            Err(unavailable) => {
+                removed
+                    .failures
+                    .push(format!("images not checked: {}", unavailable.reason));
+                continue;
+            }
+        };
+        let images = match docker.tagged_images(&scope.image_prefix()) {
+            Ok(images) => images,
+            Err(error) => {
+                removed.failures.push(format!("listing images: {error}"));
+                continue;
+            }
+        };
+        let mut doomed = Vec::new();
+        for image in images {
+            if let Some(id) = job_of(&image, &scope.image_prefix())
+                && abandoned(id, &mut removed.failures)
+            {
+                doomed.push(image);
+            }
         }
-    };
-    let images = match docker.tagged_images(IMAGE_PREFIX) {
-        Ok(images) => images,
-        Err(error) => {
-            removed.failures.push(format!("listing images: {error}"));
-            return removed;
+        let references: Vec<&str> = doomed.iter().map(String::as_str).collect();
+        match docker.remove_images(&references) {
+            Ok(()) => removed.images.extend(doomed),
+            Err(error) => removed.failures.push(format!("removing images: {error}")),
         }
-    };
-    let mut doomed = Vec::new();
-    for image in images {
-        if let Some(id) = job_of(&image, IMAGE_PREFIX)
-            && abandoned(id, &mut removed.failures)
-        {
-            doomed.push(image);
-        }
-    }
-    let references: Vec<&str> = doomed.iter().map(String::as_str).collect();
-    match docker.remove_images(&references) {
-        Ok(()) => removed.images = doomed,
-        Err(error) => removed.failures.push(format!("removing images: {error}")),
     }
     removed
 }
 
-/// [`remove_leftovers`] for the server in `shared`, in `TMPDIR`, with the
-/// server's Docker when it builds; counted in `/metrics`, failures logged.
+/// [`remove_leftovers`] for the server in `shared`, in `TMPDIR`, on the
+/// engines it builds on (each builder of its pool, or its one docker);
+/// counted in `/metrics`, failures logged.
 pub async fn remove_leftovers_at_start(shared: &Shared) -> Removed {
     let queue = shared.store.clone();
     let runtime = tokio::runtime::Handle::current();
-    let docker = match &shared.settings.building {
-        layercake_review::Building::Build(options) => Some(options.docker.clone()),
-        layercake_review::Building::LintOnly { .. } => None,
+    let engines: Vec<DockerSelection> = match (&shared.settings.building, &shared.builders) {
+        (layercake_review::Building::LintOnly { .. }, _) => Vec::new(),
+        (_, Some(pool)) => pool
+            .builders()
+            .iter()
+            .map(|b| b.selection.clone())
+            .collect(),
+        (layercake_review::Building::Build(options), None) => vec![options.docker.clone()],
     };
+    let scope = shared.settings.scope.clone();
     let tmp = std::env::temp_dir();
     let removed = tokio::task::spawn_blocking(move || {
         // A blocking thread may wait on the runtime for the queue's answers.
         let job = |id| runtime.block_on(queue.job(id));
-        remove_leftovers(&job, &tmp, docker.as_ref())
+        remove_leftovers(&scope, &job, &tmp, &engines)
     })
     .await
     .unwrap_or_else(|error| Removed {
@@ -179,30 +211,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_of_a_jobs_leftovers_give_the_job() {
+    fn names_of_a_jobs_leftovers_give_the_job_of_that_database_only() {
+        let scope = Scope::of_database("/var/lib/layercake/jobs.db");
+        let other = Scope::of_database("postgres://layercake@db/jobs");
+        assert_ne!(scope, other);
+        assert_eq!(scope, Scope::of_database("/var/lib/layercake/jobs.db"));
+        let workspaces = scope.workspace_prefix();
+        let images = scope.image_prefix();
         assert_eq!(
-            job_of("layercake-job-42-Ab3xYz", WORKSPACE_PREFIX),
+            job_of(&format!("{}Ab3xYz", scope.workspace_of(42)), &workspaces),
             Some(42)
         );
-        assert_eq!(job_of("layercake-diff/job-7-0:base", IMAGE_PREFIX), Some(7));
+        let image = format!("layercake-diff/{}-0:base", scope.run_name(7));
+        assert_eq!(job_of(&image, &images), Some(7));
+        // Another database's job 42 is not this one's.
         assert_eq!(
-            job_of(&format!("{}x", workspace_prefix(9)), WORKSPACE_PREFIX),
-            Some(9)
+            job_of(&format!("{}x", other.workspace_of(42)), &workspaces),
+            None
         );
-        for other in [
-            "layercake-job-",
-            "layercake-job-42",
-            "layercake-job--1-x",
-            "layercake-job-abc-x",
-            "layercake-job-4x2-x",
-            "layercake-job-99999999999999999999999-x",
-            "other-layercake-job-1-x",
+        assert_eq!(
+            job_of(
+                &format!("layercake-diff/{}-0:base", other.run_name(7)),
+                &images
+            ),
+            None
+        );
+        for name in [
+            "",
+            "-x",
+            "42",
+            "-1-x",
+            "abc-x",
+            "4x2-x",
+            "99999999999999999999999-x",
         ] {
-            assert_eq!(job_of(other, WORKSPACE_PREFIX), None, "{other}");
+            let name = format!("{workspaces}{name}");
+            assert_eq!(job_of(&name, &workspaces), None, "{name}");
         }
+        assert_eq!(
+            job_of(&format!("other-{}", scope.workspace_of(1)), &workspaces),
+            None
+        );
         // A CLI run's images (`layercake diff --keep-images`) are not a job's.
         assert_eq!(
-            job_of("layercake-diff/1234-abcdef012345-0:base", IMAGE_PREFIX),
+            job_of("layercake-diff/1234-abcdef012345-0:base", &images),
             None
         );
     }

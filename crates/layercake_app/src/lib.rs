@@ -85,6 +85,8 @@ pub struct JobSettings {
     pub max_attempts: u32,
     /// Where the reconciler clones a repository from (`{repo}` becomes `owner/name`).
     pub clone_url_template: String,
+    /// Names the workspaces and images of this database's jobs.
+    pub scope: leftovers::Scope,
 }
 
 /// In-memory counters for `/metrics` (the queue's own counts come from the database).

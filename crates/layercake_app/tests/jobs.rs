@@ -86,6 +86,7 @@ impl World {
                 lease: Duration::from_secs(60),
                 max_attempts: 3,
                 clone_url_template: dir.path().join("{repo}.git").display().to_string(),
+                scope: layercake_app::leftovers::Scope::of_database("the jobs test's store"),
             },
             wake: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),

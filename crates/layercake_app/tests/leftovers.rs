@@ -2,13 +2,21 @@
 //! in TMPDIR and their images, for every job not leased now; a job leased
 //! now belongs to a live server, and what is not a job's is never touched.
 
-use layercake_app::leftovers::{self, remove_leftovers};
+use layercake_app::leftovers::{Scope, remove_leftovers};
 use layercake_build::DockerSelection;
 use layercake_queue::{JobOutcome, JobStore, NewJob};
 use layercake_testkit::{ImageGuard, busybox_base, docker_or_skip, docker_output, image_exists};
 use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(600);
+
+/// The database these tests' jobs are in, and another one's.
+fn scope() -> Scope {
+    Scope::of_database("/srv/layercake/jobs.db")
+}
+fn other_scope() -> Scope {
+    Scope::of_database("/srv/other-team/jobs.db")
+}
 
 fn job(pr_number: u64) -> NewJob {
     NewJob {
@@ -60,25 +68,31 @@ fn workspaces_of_jobs_not_leased_are_removed_and_nothing_else() {
     let workspace = |id: i64| {
         let dir = tmp
             .path()
-            .join(format!("{}x1Y2z3", leftovers::workspace_prefix(id)));
+            .join(format!("{}x1Y2z3", scope().workspace_of(id)));
         std::fs::create_dir_all(dir.join("clone/.git")).expect("workspace");
         std::fs::write(dir.join("clone/Dockerfile"), "FROM scratch\n").expect("file");
         dir
     };
     let gone = [jobs.finished, jobs.queued, jobs.expired, 999].map(workspace);
     let kept = workspace(jobs.leased);
-    // Not a job's: other programs' files, and names that only look alike.
-    let others = ["layercake-job-notes", "layercake-jobless-1-x", "build-42-x"]
-        .map(|name| tmp.path().join(name));
+    // Not a job's: other programs' files, names that only look alike, and
+    // the workspace of job 1 of another database (a server beside this one).
+    let others = [
+        "layercake-job-notes".to_string(),
+        "layercake-jobless-1-x".to_string(),
+        "build-42-x".to_string(),
+        format!("{}x", other_scope().workspace_of(jobs.finished)),
+    ]
+    .map(|name| tmp.path().join(name));
     for other in &others {
         std::fs::create_dir_all(other).expect("dir");
     }
     let file = tmp
         .path()
-        .join(format!("{}file", leftovers::workspace_prefix(998)));
+        .join(format!("{}file", scope().workspace_of(998)));
     std::fs::write(&file, "a file, not a workspace").expect("file");
 
-    let removed = remove_leftovers(&|id| store.job(id), tmp.path(), None);
+    let removed = remove_leftovers(&scope(), &|id| store.job(id), tmp.path(), &[]);
     assert!(removed.failures.is_empty(), "{:?}", removed.failures);
     let mut got = removed.workspaces.clone();
     got.sort();
@@ -111,7 +125,7 @@ fn images_of_jobs_not_leased_are_removed_and_a_cli_runs_images_stay() {
         ImageGuard::new(&docker, reference)
     };
     let image_of =
-        |id: i64, side: &str| format!("layercake-diff/{}-0:{side}", leftovers::run_name(id));
+        |id: i64, side: &str| format!("layercake-diff/{}-0:{side}", scope().run_name(id));
     let gone: Vec<String> = [jobs.finished, jobs.queued, jobs.expired]
         .iter()
         .flat_map(|id| [image_of(*id, "base"), image_of(*id, "head")])
@@ -120,6 +134,11 @@ fn images_of_jobs_not_leased_are_removed_and_a_cli_runs_images_stay() {
         image_of(jobs.leased, "head"),
         // `layercake diff --keep-images` of a user on the same engine.
         format!("layercake-diff/{}-abcdef012345-0:base", std::process::id()),
+        // A finished job of another database's server on the same engine.
+        format!(
+            "layercake-diff/{}-0:base",
+            other_scope().run_name(jobs.finished)
+        ),
     ];
     let _guards: Vec<ImageGuard> = gone
         .iter()
@@ -129,9 +148,10 @@ fn images_of_jobs_not_leased_are_removed_and_a_cli_runs_images_stay() {
 
     let tmp = tempfile::tempdir().expect("tmp");
     let removed = remove_leftovers(
+        &scope(),
         &|id| store.job(id),
         tmp.path(),
-        Some(&DockerSelection::from_env()),
+        &[DockerSelection::from_env()],
     );
     assert!(removed.failures.is_empty(), "{:?}", removed.failures);
     for reference in &gone {

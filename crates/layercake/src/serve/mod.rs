@@ -41,6 +41,18 @@ fn read_secrets(args: &ServeArgs) -> anyhow::Result<Vec<Vec<u8>>> {
     Ok(secrets)
 }
 
+/// What names the job database for the leftovers' scope: a SQLite file's
+/// canonical path (opened, so it exists), a PostgreSQL URL without password.
+fn database_identity(database: &Database) -> String {
+    match database {
+        Database::Sqlite(path) => std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.clone())
+            .display()
+            .to_string(),
+        Database::Postgres(_) => database.to_string(),
+    }
+}
+
 /// The pool `--build-on` names, if any (and unless `--no-build`).
 fn builder_pool(args: &ServeArgs) -> Option<layercake_app::builders::BuilderPool> {
     if args.build.build_on.is_empty() || args.build.no_build {
@@ -83,6 +95,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
             lease,
             max_attempts: args.max_attempts,
             clone_url_template: args.clone_url.clone(),
+            scope: layercake_app::leftovers::Scope::of_database(&database_identity(&database)),
         },
         wake: tokio::sync::Notify::new(),
         stopping: AtomicBool::new(false),
