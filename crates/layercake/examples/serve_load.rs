@@ -199,6 +199,36 @@ fn send_all(replicas: &[Replica], deliveries: Vec<Delivery>) -> Vec<Duration> {
         .expect("latencies")
 }
 
+/// Queue waits and run times of the succeeded jobs in `database`.
+fn job_times(database: &str) -> (Vec<Duration>, Vec<Duration>) {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let queue = layercake_queue::Database::parse(database)
+            .open()
+            .await
+            .expect("the job database");
+        let (mut waits, mut runs) = (Vec::new(), Vec::new());
+        let mut missing = 0;
+        let mut id = 1;
+        while missing < 100 {
+            match queue.job(id).await.expect("a job") {
+                None => missing += 1,
+                Some(job) => {
+                    missing = 0;
+                    if job.state == layercake_queue::JobState::Succeeded
+                        && let (Some(started), Some(finished)) = (job.started_at, job.finished_at)
+                    {
+                        waits.push(started.duration_since(job.created_at).unwrap_or_default());
+                        runs.push(finished.duration_since(started).unwrap_or_default());
+                    }
+                }
+            }
+            id += 1;
+        }
+        (waits, runs)
+    })
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -420,6 +450,14 @@ fn main() {
         .map(|p| done[&p.number].saturating_duration_since(last_delivery[&p.number]))
         .collect();
 
+    // Queue wait (enqueued → the last attempt started) and run time of the
+    // jobs that ran to a review, from the job database.
+    let database = if options.database.is_empty() {
+        dir.path().join("jobs.db").display().to_string()
+    } else {
+        options.database.clone()
+    };
+    let (waits, runs) = job_times(&database);
     let metrics: Vec<String> = replicas
         .iter()
         .map(|r| {
@@ -449,6 +487,14 @@ fn main() {
         n2 as f64 / phase2_took.as_secs_f64()
     );
     summary("intake latency", latencies);
+    summary(
+        "queue wait (enqueued → started), jobs that succeeded",
+        waits,
+    );
+    summary(
+        "job run time (started → finished), jobs that succeeded",
+        runs,
+    );
     summary(
         "end to end (last delivery → check run completed)",
         end_to_end,
