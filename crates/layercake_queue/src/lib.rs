@@ -64,6 +64,7 @@
 #![deny(missing_docs)]
 
 mod checkpoint;
+mod database;
 mod error;
 mod job;
 mod postgres;
@@ -72,11 +73,12 @@ mod schema;
 mod sql;
 mod store;
 
+pub use database::Database;
 pub use error::QueueError;
 pub use job::{
     DURATION_BUCKETS_SECONDS, DurationHistogram, EnqueueOutcome, Job, JobOutcome, JobState, NewJob,
     PruneReport, QueueStats, StoreOptions, Synchronous, UnknownJobState,
 };
 pub use postgres::PostgresQueue;
-pub use queue::{CounterScope, Database, JobQueue, SqliteQueue};
+pub use queue::{CounterScope, JobQueue, SqliteQueue};
 pub use store::JobStore;
