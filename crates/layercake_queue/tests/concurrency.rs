@@ -1,6 +1,8 @@
 //! Several threads, and several stores on one file (as several processes
 //! would have), racing for the same jobs and deliveries.
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -10,17 +12,9 @@ use layercake_queue::{EnqueueOutcome, JobOutcome, JobState, JobStore, NewJob};
 const JOBS: u64 = 300;
 const LEASE: Duration = Duration::from_secs(600);
 
+/// Pull request `pr_number`'s job, each at a head of its own.
 fn review(pr_number: u64) -> NewJob {
-    NewJob {
-        repository: "octo/app".to_owned(),
-        installation_id: None,
-        pr_number,
-        head_sha: format!("{pr_number:040x}"),
-        base_sha: "0".repeat(40),
-        clone_url: "https://github.com/octo/app.git".to_owned(),
-        event: "pull_request.opened".to_owned(),
-        trigger: None,
-    }
+    common::review("octo/app", pr_number, &format!("{pr_number:040x}"))
 }
 
 fn fill(store: &JobStore) {

@@ -3,30 +3,20 @@
 //! others for the same jobs and pull requests. Skipped, with a note, when
 //! there is no PostgreSQL (`layercake_testkit::postgres_or_skip`).
 
+mod common;
+
+use common::review;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use layercake_queue::{
-    CounterScope, EnqueueOutcome, JobOutcome, JobQueue, JobState, NewJob, PostgresQueue, QueueError,
+    CounterScope, EnqueueOutcome, JobOutcome, JobQueue, JobState, PostgresQueue, QueueError,
 };
 use layercake_testkit::{TestDatabase, postgres_or_skip};
 use tokio::sync::Barrier;
 
 const LEASE: Duration = Duration::from_secs(600);
-
-fn review(pr_number: u64, head: &str) -> NewJob {
-    NewJob {
-        repository: "octo/app".to_owned(),
-        installation_id: Some(1),
-        pr_number,
-        head_sha: head.to_owned(),
-        base_sha: "0".repeat(40),
-        clone_url: "https://github.com/octo/app.git".to_owned(),
-        event: "pull_request.synchronize".to_owned(),
-        trigger: None,
-    }
-}
 
 async fn replicas(database: &TestDatabase, count: usize) -> Vec<Arc<PostgresQueue>> {
     let mut replicas = Vec::new();
@@ -58,7 +48,10 @@ async fn replicas_claiming_at_once_never_get_the_same_job() {
     let replicas = replicas(&database, 4).await;
     for pr in 1..=JOBS {
         replicas[0]
-            .enqueue(&format!("d{pr}"), &review(pr, &format!("{pr:040x}")))
+            .enqueue(
+                &format!("d{pr}"),
+                &review("octo/app", pr, &format!("{pr:040x}")),
+            )
             .await
             .expect("enqueue");
     }
@@ -128,7 +121,7 @@ async fn concurrent_enqueues_of_two_heads_of_one_pull_request_leave_one_live_job
                 for pr in 1..=PRS {
                     barrier.wait().await;
                     replica
-                        .enqueue(&format!("{head}{pr}"), &review(pr, head))
+                        .enqueue(&format!("{head}{pr}"), &review("octo/app", pr, head))
                         .await
                         .expect("enqueue");
                 }
@@ -191,7 +184,7 @@ async fn racing_redeliveries_on_four_replicas_make_one_job_each() {
                     let delivery = format!("{}{pr}", if n % 2 == 0 { 'd' } else { 'e' });
                     outcomes.push(
                         replica
-                            .enqueue(&delivery, &review(pr, "h"))
+                            .enqueue(&delivery, &review("octo/app", pr, "h"))
                             .await
                             .expect("enqueue"),
                     );
@@ -288,13 +281,13 @@ async fn a_starting_replica_takes_back_only_expired_leases() {
     let replicas = replicas(&database, 2).await;
     let (running, starting) = (&replicas[0], &replicas[1]);
     let alive = running
-        .enqueue("d1", &review(1, "a"))
+        .enqueue("d1", &review("octo/app", 1, "a"))
         .await
         .expect("enqueue")
         .job_id()
         .expect("a job");
     let dead = running
-        .enqueue("d2", &review(2, "a"))
+        .enqueue("d2", &review("octo/app", 2, "a"))
         .await
         .expect("enqueue")
         .job_id()

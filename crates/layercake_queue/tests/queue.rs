@@ -3,11 +3,14 @@
 //! startup. The queue's behaviour through the `JobQueue` trait, on SQLite
 //! and PostgreSQL alike, is `suite.rs`.
 
+mod common;
+
+use common::{enqueued, review};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use layercake_queue::{
-    EnqueueOutcome, JobOutcome, JobQueue, JobState, JobStore, NewJob, QueueError, SqliteQueue,
+    EnqueueOutcome, JobOutcome, JobQueue, JobState, JobStore, QueueError, SqliteQueue,
 };
 use tempfile::TempDir;
 
@@ -17,26 +20,6 @@ fn store() -> (TempDir, JobStore) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = JobStore::open(&dir.path().join("jobs.db")).expect("open the store");
     (dir, store)
-}
-
-fn review(repository: &str, pr_number: u64, head: &str) -> NewJob {
-    NewJob {
-        repository: repository.to_owned(),
-        installation_id: Some(42),
-        pr_number,
-        head_sha: head.to_owned(),
-        base_sha: "base".to_owned(),
-        clone_url: format!("https://github.com/{repository}.git"),
-        event: "pull_request.synchronize".to_owned(),
-        trigger: None,
-    }
-}
-
-fn enqueued(outcome: EnqueueOutcome) -> i64 {
-    match outcome {
-        EnqueueOutcome::Enqueued { job_id } => job_id,
-        other => panic!("expected a new job, got {other:?}"),
-    }
 }
 
 /// One server owns a SQLite file: at its startup, every running job was left

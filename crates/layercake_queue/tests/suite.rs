@@ -9,12 +9,13 @@
 // where clippy's `allow-unwrap-in-tests` does not see them.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{enqueued, review};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use layercake_queue::{
-    Database, EnqueueOutcome, JobOutcome, JobQueue, JobState, NewJob, QueueError,
-};
+use layercake_queue::{Database, EnqueueOutcome, JobOutcome, JobQueue, JobState, QueueError};
 use layercake_testkit::TestDatabase;
 use tokio::time::sleep;
 
@@ -97,26 +98,6 @@ on_both!(
     a_job_put_off_waits_its_time_in_its_place_without_burning_an_attempt,
     a_job_asked_to_stop_is_not_put_off_but_ends,
 );
-
-fn review(repository: &str, pr_number: u64, head: &str) -> NewJob {
-    NewJob {
-        repository: repository.to_owned(),
-        installation_id: Some(42),
-        pr_number,
-        head_sha: head.to_owned(),
-        base_sha: "base".to_owned(),
-        clone_url: format!("https://github.com/{repository}.git"),
-        event: "pull_request.synchronize".to_owned(),
-        trigger: None,
-    }
-}
-
-fn enqueued(outcome: EnqueueOutcome) -> i64 {
-    match outcome {
-        EnqueueOutcome::Enqueued { job_id } => job_id,
-        other => panic!("expected a new job, got {other:?}"),
-    }
-}
 
 async fn state(store: &dyn JobQueue, job_id: i64) -> JobState {
     store
