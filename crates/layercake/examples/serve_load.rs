@@ -20,7 +20,7 @@
 //! the run fails otherwise. Prints intake latency, throughput, queue wait
 //! and end-to-end time.
 
-use layercake_testkit::fake_github::{FakeFile, FakeGitHub};
+use layercake_testkit::fake_github::FakeGitHub;
 use layercake_testkit::second_engine::SecondEngine;
 use layercake_testkit::{GitRepo, busybox_base, pull_request_payload, webhook_payload};
 use serde_json::Value;
@@ -306,16 +306,10 @@ fn main() {
         body["pull_request"]["head"]["ref"] = Value::from(format!("pr-{}", pull.number));
         body
     };
-    let files = |head: &str| {
-        vec![FakeFile {
-            filename: "app/pr.txt".to_string(),
-            status: "added".to_string(),
-            patch: Some(repo.patch(&base, head, "app/pr.txt")),
-        }]
-    };
     for pull in &pulls {
-        fake.add_pull_request_from_payload(&payload("opened", pull, &pull.head1));
-        fake.set_files(REPO, pull.number, files(&pull.head1));
+        let opened = payload("opened", pull, &pull.head1);
+        fake.add_pull_request_from_payload(&opened);
+        fake.set_files_from_git(&opened, &repo, &["app/pr.txt"]);
     }
 
     let replicas: Vec<Replica> = (0..options.replicas)
@@ -368,7 +362,11 @@ fn main() {
     // Phase 2: every pull request pushed to; the late ones' `opened` after.
     for pull in &pulls {
         fake.set_head_sha(REPO, pull.number, &pull.head2);
-        fake.set_files(REPO, pull.number, files(&pull.head2));
+        fake.set_files_from_git(
+            &payload("synchronize", pull, &pull.head2),
+            &repo,
+            &["app/pr.txt"],
+        );
     }
     let mut phase2 = Vec::new();
     for pull in &pulls {

@@ -5,7 +5,7 @@
 //! read-only tokens). These runs are lint-only (`LAYERCAKE_NO_BUILD`), so
 //! they need no Docker; `diff_build.rs` covers the builds.
 
-use layercake_testkit::fake_github::{Access, FakeFile, FakeGitHub};
+use layercake_testkit::fake_github::{Access, FakeGitHub};
 use layercake_testkit::{GitRepo, webhook_payload};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,19 +66,8 @@ impl Scenario {
 
     /// Tells the fake the PR's files, with the patch git gives.
     fn sync_files(&self) {
-        let base = self.payload["pull_request"]["base"]["sha"]
-            .as_str()
-            .expect("base sha");
-        let patch = self.repo.patch(base, &self.head(), "Dockerfile");
-        self.fake.set_files(
-            REPO,
-            self.number,
-            vec![FakeFile {
-                filename: "Dockerfile".to_string(),
-                status: "modified".to_string(),
-                patch: Some(patch),
-            }],
-        );
+        self.fake
+            .set_files_from_git(&self.payload, &self.repo, &["Dockerfile"]);
     }
 
     /// A new commit on the PR (a push): the payload and the fake follow it.

@@ -3,7 +3,7 @@
 //! the fake GitHub (App tokens, check runs, comments, reviews) over real HTTP, and a local bare git repository
 //! as the clone source. Lint-only (`LAYERCAKE_NO_BUILD`), so no Docker.
 
-use layercake_testkit::fake_github::{FakeFile, FakeGitHub};
+use layercake_testkit::fake_github::FakeGitHub;
 use layercake_testkit::{GitRepo, pull_request_payload, webhook_payload};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -61,8 +61,8 @@ struct World {
     payload: Value,
     server: Option<Server>,
     number: u64,
-    /// The pull request's patch of its Dockerfile, as the fake lists it.
-    patch: String,
+    /// The pull request's repository (the fake lists its Dockerfile's patch).
+    repo: GitRepo,
 }
 
 struct Server {
@@ -95,7 +95,6 @@ impl World {
         repo.checkout_new_branch("pr");
         repo.write("Dockerfile", head_dockerfile);
         let head = repo.commit("pr");
-        let patch = repo.patch(&base, &head, "Dockerfile");
 
         let dir = tempfile::tempdir().expect("tempdir");
         let bare = repo.bare_clone(dir.path(), REPO);
@@ -106,15 +105,7 @@ impl World {
         fake.add_installation(INSTALLATION, APP_ID, &[REPO]);
         fake.add_pull_request_from_payload(&payload);
         let number = payload["pull_request"]["number"].as_u64().expect("number");
-        fake.set_files(
-            REPO,
-            number,
-            vec![FakeFile {
-                filename: "Dockerfile".to_string(),
-                status: "modified".to_string(),
-                patch: Some(patch.clone()),
-            }],
-        );
+        fake.set_files_from_git(&payload, &repo, &["Dockerfile"]);
         std::fs::write(
             dir.path().join("app.pem"),
             layercake_testkit::TEST_APP_PRIVATE_KEY,
@@ -127,7 +118,7 @@ impl World {
             payload,
             server: None,
             number,
-            patch,
+            repo,
         }
     }
 
@@ -225,15 +216,8 @@ impl World {
             payload["number"] = Value::from(number);
             payload["pull_request"]["number"] = Value::from(number);
             self.fake.add_pull_request_from_payload(&payload);
-            self.fake.set_files(
-                REPO,
-                number,
-                vec![FakeFile {
-                    filename: "Dockerfile".to_string(),
-                    status: "modified".to_string(),
-                    patch: Some(self.patch.clone()),
-                }],
-            );
+            self.fake
+                .set_files_from_git(&payload, &self.repo, &["Dockerfile"]);
             pulls.push((number, payload));
         }
         pulls

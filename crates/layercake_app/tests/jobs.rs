@@ -10,7 +10,7 @@ use layercake_app::{Counters, ForkPolicy, JobSettings, Shared, jobs};
 use layercake_github::{App, AppCredentials, RetryPolicy};
 use layercake_queue::{JobState, JobStore, SqliteQueue};
 use layercake_review::{BuildOptions, Building};
-use layercake_testkit::fake_github::{Access, FakeFile, FakeGitHub, RateLimit};
+use layercake_testkit::fake_github::{Access, FakeGitHub, RateLimit};
 use layercake_testkit::{GitRepo, pull_request_payload};
 use serde_json::Value;
 use std::sync::Arc;
@@ -126,19 +126,8 @@ impl World {
 
     /// Tells the fake the pull request's files, with the patch git gives.
     fn sync_files(&self) {
-        let base = self.payload["pull_request"]["base"]["sha"]
-            .as_str()
-            .expect("base sha");
-        let patch = self.repo.patch(base, &self.head(), "Dockerfile");
-        self.fake.set_files(
-            REPO,
-            self.number,
-            vec![FakeFile {
-                filename: "Dockerfile".to_string(),
-                status: "modified".to_string(),
-                patch: Some(patch),
-            }],
-        );
+        self.fake
+            .set_files_from_git(&self.payload, &self.repo, &["Dockerfile"]);
     }
 
     /// A push to the pull request: the repository, the fake and the payload

@@ -352,6 +352,50 @@ impl FakeGitHub {
         self.state().pull_mut(repo, number).files = files;
     }
 
+    /// Tells the pull request of a `pull_request` delivery `payload` its
+    /// files `paths` as git sees them between the payload's base and head in
+    /// `repo`: each one's status (`added`, `modified`, `removed`) and patch.
+    ///
+    /// # Panics
+    ///
+    /// When the payload lacks its repository, number or SHAs, a path did not
+    /// change, or the pull request is unknown.
+    pub fn set_files_from_git(&self, payload: &Value, repo: &crate::GitRepo, paths: &[&str]) {
+        let text = |pointer: &str| {
+            payload
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("the payload has no string at {pointer}"))
+                .to_string()
+        };
+        let (base, head) = (
+            text("/pull_request/base/sha"),
+            text("/pull_request/head/sha"),
+        );
+        let number = payload
+            .pointer("/pull_request/number")
+            .and_then(Value::as_u64)
+            .expect("the payload has pull_request.number");
+        let files = paths
+            .iter()
+            .map(|path| {
+                let change = repo.git(&["diff", "--name-status", &base, &head, "--", path]);
+                let status = match change.chars().next() {
+                    Some('A') => "added",
+                    Some('D') => "removed",
+                    Some(_) => "modified",
+                    None => panic!("{path} did not change between {base} and {head}"),
+                };
+                FakeFile {
+                    filename: (*path).to_string(),
+                    status: status.to_string(),
+                    patch: Some(repo.patch(&base, &head, path)),
+                }
+            })
+            .collect();
+        self.set_files(&text("/repository/full_name"), number, files);
+    }
+
     /// Adds a comment to the pull request's conversation as `user_login` (who needs no
     /// token), as if made earlier; returns its id. Not counted as a write.
     ///
